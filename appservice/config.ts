@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration object of every process, read from the environment once at start.
+ * A missing or bad value stops the process with an error naming the key (ConfigError).
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    PORTAL_JWT_ALGORITHM: z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'ES256']).default('HS256'),
+    PORTAL_JWT_SECRET: optionalString,
+    PORTAL_JWT_PUBLIC_KEY: optionalString,
+    PORTAL_JWT_ISSUER: z.string().min(1),
+    PORTAL_JWT_AUDIENCE: z.string().min(1),
+    PORTAL_API_HOST: z.string().default('127.0.0.1'),
+    PORTAL_API_PORT: port.default(8080),
+
+    APPSERVICE_HOST: z.string().default('127.0.0.1'),
+    APPSERVICE_PORT: port.default(9000),
+    /** The URL Synapse uses to reach the appservice; must match registration.yaml's `url`. */
+    APPSERVICE_URL: optionalString.pipe(z.url().optional()),
+    REGISTRATION_PATH: z.string().default('registration.yaml'),
+
+    SYNAPSE_URL: z.url(),
+    /** The homeserver URL handed to Matrix clients (defaults to SYNAPSE_URL). */
+    SYNAPSE_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    MATRIX_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, 'a lowercase server name such as chat.example.org'),
+
+    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+
+    PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    /** Upper bound of requests per second the workers send to Synapse. */
+    SYNAPSE_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(100000).default(200),
+  })
+  .superRefine((env, ctx) => {
+    const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
+    if (hmac && !env.PORTAL_JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PORTAL_JWT_SECRET'],
+        message: `required when PORTAL_JWT_ALGORITHM is ${env.PORTAL_JWT_ALGORITHM}`,
+      });
+    }
+    if (hmac && env.PORTAL_JWT_SECRET && env.PORTAL_JWT_SECRET.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['PORTAL_JWT_SECRET'], message: 'must be at least 32 characters' });
+    }
+    if (!hmac && !env.PORTAL_JWT_PUBLIC_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PORTAL_JWT_PUBLIC_KEY'],
+        message: `required when PORTAL_JWT_ALGORITHM is ${env.PORTAL_JWT_ALGORITHM}`,
+      });
+    }
+  });
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  logLevel: string;
+  jwt: {
+    algorithm: 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'ES256';
+    /** HMAC secret or PEM public key, whichever the algorithm needs. */
+    key: string;
+    issuer: string;
+    audience: string;
+  };
+  portalApi: { host: string; port: number };
+  appservice: { host: string; port: number; url: string; registrationPath: string };
+  synapse: { url: string; publicUrl: string };
+  matrixDomain: string;
+  mongodbUri: string;
+  redisUrl: string;
+  provisioning: { concurrency: number; maxRequestsPerSecond: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, detail: string) {
+    super(`configuration ${key}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? 'environment');
+    const detail = env[key] === undefined && issue.code !== 'custom' ? 'is required' : issue.message;
+    throw new ConfigError(key, detail);
+  }
+  const e = parsed.data;
+  const hmac = e.PORTAL_JWT_ALGORITHM.startsWith('HS');
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    jwt: {
+      algorithm: e.PORTAL_JWT_ALGORITHM,
+      key: (hmac ? e.PORTAL_JWT_SECRET : e.PORTAL_JWT_PUBLIC_KEY)!,
+      issuer: e.PORTAL_JWT_ISSUER,
+      audience: e.PORTAL_JWT_AUDIENCE,
+    },
+    portalApi: { host: e.PORTAL_API_HOST, port: e.PORTAL_API_PORT },
+    appservice: {
+      host: e.APPSERVICE_HOST,
+      port: e.APPSERVICE_PORT,
+      url: e.APPSERVICE_URL ?? `http://${e.APPSERVICE_HOST}:${e.APPSERVICE_PORT}`,
+      registrationPath: e.REGISTRATION_PATH,
+    },
+    synapse: { url: stripSlash(e.SYNAPSE_URL), publicUrl: stripSlash(e.SYNAPSE_PUBLIC_URL ?? e.SYNAPSE_URL) },
+    matrixDomain: e.MATRIX_DOMAIN,
+    mongodbUri: e.MONGODB_URI,
+    redisUrl: e.REDIS_URL,
+    provisioning: {
+      concurrency: e.PROVISIONING_CONCURRENCY,
+      maxRequestsPerSecond: e.SYNAPSE_MAX_REQUESTS_PER_SECOND,
+    },
+  };
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

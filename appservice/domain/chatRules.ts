@@ -1,0 +1,120 @@
+/**
+ * Who may message whom (PRODUCT.md "Rules"). Pure functions, no I/O: the portal API and the
+ * appservice's Matrix-invite path both call these, so a rule lives in exactly one place.
+ */
+
+export type CommunityVisibility = 'administrators' | 'location_members' | 'network_members';
+export const COMMUNITY_VISIBILITIES: readonly CommunityVisibility[] = [
+  'administrators',
+  'location_members',
+  'network_members',
+];
+
+export interface NetworkChatSettings {
+  chatsEnabled: boolean;
+  communityVisibility: CommunityVisibility;
+}
+
+export interface CustomerFacts {
+  id: string;
+  kind: 'member' | 'nonmember';
+  status: 'active' | 'deactivated';
+  locationIds: readonly string[];
+  hideNameOnBookings: boolean;
+}
+
+/** How the requester reached the recipient. */
+export type ChatPath =
+  | { type: 'community' }
+  /** A Feed post the requester can see; `authorId` is its author. */
+  | { type: 'feed_post'; authorId: string }
+  /** A booking; the path holds only if it is shared and both are participants. */
+  | { type: 'booking'; participantIds: readonly string[]; shared: boolean }
+  | { type: 'none' };
+
+export interface DirectChatRequest {
+  network: NetworkChatSettings;
+  requester: CustomerFacts;
+  recipient: CustomerFacts;
+  path: ChatPath;
+  /** The recipient has posted on Feed (made themselves visible, rule 5). */
+  recipientHasPostedOnFeed: boolean;
+  /** The recipient started a conversation with the requester before (rule 5's exception). */
+  recipientStartedChatWithRequester: boolean;
+}
+
+export type Decision =
+  | { allowed: true }
+  | { allowed: false; reason: 'chats_disabled' | 'requester_inactive' | 'recipient_not_reachable' };
+
+const ALLOW: Decision = { allowed: true };
+
+/** Rule 5: a customer who hides their name on bookings and has not made themselves visible. */
+export function isHiddenFrom(
+  recipient: CustomerFacts,
+  facts: { recipientHasPostedOnFeed: boolean; recipientStartedChatWithRequester: boolean },
+): boolean {
+  return recipient.hideNameOnBookings && !facts.recipientHasPostedOnFeed && !facts.recipientStartedChatWithRequester;
+}
+
+/**
+ * Rule 3: whether `candidate` appears on `viewer`'s Community page (privacy aside).
+ * Listed are active members; `location_members` also needs a shared location.
+ */
+export function isListedByVisibility(
+  visibility: CommunityVisibility,
+  viewer: CustomerFacts,
+  candidate: CustomerFacts,
+): boolean {
+  if (viewer.id === candidate.id || candidate.status !== 'active' || candidate.kind !== 'member') return false;
+  switch (visibility) {
+    case 'administrators':
+      return false;
+    case 'network_members':
+      return true;
+    case 'location_members':
+      return candidate.locationIds.some((l) => viewer.locationIds.includes(l));
+  }
+}
+
+/** Rule 4: a context path that reaches the recipient whatever the community visibility. */
+export function contextPathReaches(path: ChatPath, requesterId: string, recipientId: string): boolean {
+  switch (path.type) {
+    case 'feed_post':
+      return path.authorId === recipientId;
+    case 'booking':
+      return path.shared && path.participantIds.includes(requesterId) && path.participantIds.includes(recipientId);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Rules 1, 3, 4, 5 for a *new* direct conversation started by a customer (rule 6: existing
+ * conversations are not re-checked; callers look those up first).
+ */
+export function decideDirectChat(req: DirectChatRequest): Decision {
+  if (!req.network.chatsEnabled) return { allowed: false, reason: 'chats_disabled' };
+  if (req.requester.status !== 'active') return { allowed: false, reason: 'requester_inactive' };
+  const { requester, recipient } = req;
+  if (requester.id === recipient.id || recipient.status !== 'active') {
+    return { allowed: false, reason: 'recipient_not_reachable' };
+  }
+  if (isHiddenFrom(recipient, req)) {
+    // The hidden customer started it: the other side may answer (handled by the caller finding the
+    // existing conversation); otherwise nobody reaches them.
+    return { allowed: false, reason: 'recipient_not_reachable' };
+  }
+  const reached =
+    req.path.type === 'community'
+      ? isListedByVisibility(req.network.communityVisibility, requester, recipient)
+      : contextPathReaches(req.path, requester.id, recipient.id);
+  return reached ? ALLOW : { allowed: false, reason: 'recipient_not_reachable' };
+}
+
+/** Rule 2 (and 1): administrators reach every customer of their network; privacy never blocks them. */
+export function decideSupportChat(network: NetworkChatSettings, customer: CustomerFacts): Decision {
+  if (!network.chatsEnabled) return { allowed: false, reason: 'chats_disabled' };
+  if (customer.status !== 'active') return { allowed: false, reason: 'recipient_not_reachable' };
+  return ALLOW;
+}

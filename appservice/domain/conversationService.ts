@@ -1,0 +1,391 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from '../logger';
+import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError } from '../errors';
+import { MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
+import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
+import { VirtualUserService } from '../matrix/virtualUserService';
+import { decideDirectChat, decideSupportChat, type ChatPath, type CustomerFacts } from './chatRules';
+import {
+  AdministratorModel,
+  ConversationModel,
+  CustomerModel,
+  FeedPostModel,
+  NetworkModel,
+  SentMessageModel,
+  type ConversationDoc,
+  type CustomerDoc,
+} from './models';
+
+/** Who is acting: a customer or an administrator of a network. */
+export interface Actor {
+  kind: 'customer' | 'admin';
+  networkId: string;
+  id: string;
+}
+
+export type Conversation = ConversationDoc & { _id: string };
+
+export interface ChatMessage {
+  id: string;
+  chatId: string;
+  sender: { kind: 'customer' | 'admin' | 'service'; id: string | null };
+  type: 'text' | 'file' | 'image';
+  body: string;
+  attachment?: { mediaId: string; name: string; mimeType?: string; size?: number };
+  sentAt: string;
+}
+
+const ROOM_READY_WAIT_MS = 15000;
+
+/**
+ * Conversations: exactly one Matrix room per direct pair or per (network, customer) support chat,
+ * and the messages in them. Rooms are created by the appservice bot, whose creator power lets the
+ * service (not the participants) control room settings such as the chats toggle.
+ */
+export class ConversationService {
+  constructor(
+    private readonly api: MatrixApi,
+    private readonly virtualUsers: VirtualUserService,
+    private readonly domain: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** A customer opens (or gets back) a direct conversation with another customer. */
+  async openDirect(requester: Actor, recipientId: string, path: ChatPath): Promise<Conversation> {
+    const network = await this.requireNetwork(requester.networkId);
+    if (!network.chatsEnabled) throw new ChatsDisabledError();
+    const [me, other] = await Promise.all([
+      this.requireCustomer(requester.networkId, requester.id),
+      CustomerModel.findOne({ networkId: requester.networkId, customerId: recipientId }).lean(),
+    ]);
+    // An unknown recipient is as unreachable as a hidden one: the answer never tells which.
+    if (!other) throw new RecipientNotReachableError();
+    const key = directKey(requester.networkId, requester.id, recipientId);
+    const existing = await ConversationModel.findOne({ key }).lean<Conversation>();
+    // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
+    if (existing) return this.ensureRoom(existing);
+    const hasPosted = (await FeedPostModel.exists({ networkId: requester.networkId, authorId: recipientId })) !== null;
+    const decision = decideDirectChat({
+      network: { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
+      requester: facts(me),
+      recipient: facts(other),
+      path,
+      recipientHasPostedOnFeed: hasPosted,
+      recipientStartedChatWithRequester: false,
+    });
+    if (!decision.allowed) {
+      if (decision.reason === 'chats_disabled') throw new ChatsDisabledError();
+      throw new RecipientNotReachableError();
+    }
+    const conversation = await this.claim({
+      key,
+      networkId: requester.networkId,
+      kind: 'direct',
+      customerIds: [requester.id, recipientId].sort(),
+      startedBy: requester.id,
+    });
+    return this.ensureRoom(conversation);
+  }
+
+  /** A support conversation between a customer and the network's administrators. */
+  async openSupport(networkId: string, customerId: string, startedBy: Actor): Promise<Conversation> {
+    const network = await this.requireNetwork(networkId);
+    const customer = await CustomerModel.findOne({ networkId, customerId }).lean();
+    if (!customer) throw new NotFoundError('customer');
+    const decision = decideSupportChat(
+      { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
+      facts(customer),
+    );
+    if (!decision.allowed) {
+      if (decision.reason === 'chats_disabled') throw new ChatsDisabledError();
+      throw new RecipientNotReachableError();
+    }
+    const key = supportKey(networkId, customerId);
+    const existing = await ConversationModel.findOne({ key }).lean<Conversation>();
+    const conversation =
+      existing ??
+      (await this.claim({
+        key,
+        networkId,
+        kind: 'support',
+        customerIds: [customerId],
+        startedBy: startedBy.kind === 'admin' ? `admin:${startedBy.id}` : startedBy.id,
+      }));
+    return this.ensureRoom(conversation);
+  }
+
+  /** The conversation if `actor` takes part in it; 404 otherwise (also for other networks). */
+  async getForParticipant(chatId: string, actor: Actor): Promise<Conversation> {
+    const conversation = await ConversationModel.findById(chatId).lean<Conversation>();
+    if (!conversation || conversation.networkId !== actor.networkId) throw new NotFoundError('chat');
+    const participates =
+      actor.kind === 'customer' ? conversation.customerIds.includes(actor.id) : conversation.kind === 'support';
+    if (!participates) throw new NotFoundError('chat');
+    if (actor.kind === 'admin') {
+      const admin = await AdministratorModel.exists({ networkId: actor.networkId, adminId: actor.id, status: 'active' });
+      if (!admin) throw new NotFoundError('chat');
+    }
+    return conversation;
+  }
+
+  async assertChatsEnabled(networkId: string): Promise<void> {
+    const network = await this.requireNetwork(networkId);
+    if (!network.chatsEnabled) throw new ChatsDisabledError();
+  }
+
+  matrixUserOf(actor: Actor): string {
+    return this.virtualUsers.userId({ kind: actor.kind, networkId: actor.networkId, id: actor.id });
+  }
+
+  /** Sends text as the actor's virtual user; the same client txnId always yields the same message. */
+  async sendText(conversation: Conversation, actor: Actor, txnId: string, body: string): Promise<string> {
+    return this.sendOnce(conversation, actor, txnId, { msgtype: 'm.text', body });
+  }
+
+  async sendOnce(conversation: Conversation, actor: Actor, txnId: string, content: Record<string, unknown>): Promise<string> {
+    const sender = this.matrixUserOf(actor);
+    const recordId = `${conversation._id}|${sender}|${txnId}`;
+    const known = await SentMessageModel.findById(recordId).lean();
+    if (known) return known.eventId;
+    const room = await this.ensureRoom(conversation);
+    if (actor.kind === 'admin') await this.ensureJoined(room.roomId!, sender);
+    // Deterministic Matrix transaction id: a retry (or a concurrent duplicate) reaches Synapse with
+    // the same id, and Synapse answers it with the event it already created.
+    const matrixTxnId = `p.${sha256(recordId).slice(0, 40)}`;
+    const eventId = await this.api.sendEvent(room.roomId!, 'm.room.message', matrixTxnId, content, sender);
+    await SentMessageModel.updateOne(
+      { _id: recordId },
+      { $setOnInsert: { chatId: conversation._id, eventId } },
+      { upsert: true },
+    ).catch((err) => {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    });
+    return eventId;
+  }
+
+  /** Messages newest first; redacted ones are left out. `from` is the cursor of the previous page. */
+  async listMessages(
+    conversation: Conversation,
+    actor: Actor,
+    opts: { from?: string; limit: number },
+  ): Promise<{ messages: ChatMessage[]; nextCursor: string | null }> {
+    const room = await this.ensureRoom(conversation);
+    const asUser = this.matrixUserOf(actor);
+    if (actor.kind === 'admin') await this.ensureJoined(room.roomId!, asUser);
+    let page;
+    try {
+      page = await this.api.messages(room.roomId!, asUser, {
+        from: opts.from,
+        limit: opts.limit,
+        dir: 'b',
+        filter: { types: ['m.room.message'], lazy_load_members: true },
+      });
+    } catch (err) {
+      if (err instanceof MatrixError && err.status === 400 && opts.from) {
+        throw new AppError('invalid_request', 400, 'from: not a valid cursor', { field: 'from' });
+      }
+      throw err;
+    }
+    const messages = page.chunk
+      .map((event) => this.toChatMessage(conversation._id, event))
+      .filter((m): m is ChatMessage => m !== null);
+    const nextCursor = page.end && page.chunk.length > 0 ? page.end : null;
+    return { messages, nextCursor };
+  }
+
+  toChatMessage(chatId: string, event: MatrixEvent): ChatMessage | null {
+    const content = event.content ?? {};
+    if (event.type !== 'm.room.message' || typeof content.body !== 'string' || event.unsigned?.redacted_because) {
+      return null;
+    }
+    const ref = parseVirtualUserId(event.sender, this.domain);
+    const msgtype = String(content.msgtype ?? 'm.text');
+    const message: ChatMessage = {
+      id: event.event_id,
+      chatId,
+      sender: ref ? { kind: ref.kind, id: ref.id } : { kind: 'service', id: null },
+      type: msgtype === 'm.image' ? 'image' : msgtype === 'm.file' ? 'file' : 'text',
+      body: content.body,
+      sentAt: new Date(event.origin_server_ts).toISOString(),
+    };
+    if ((msgtype === 'm.file' || msgtype === 'm.image') && typeof content.url === 'string') {
+      const info = (content.info ?? {}) as { mimetype?: string; size?: number };
+      message.attachment = {
+        mediaId: content.url.replace(/^mxc:\/\/[^/]+\//, ''),
+        name: content.body,
+        mimeType: info.mimetype,
+        size: info.size,
+      };
+    }
+    return message;
+  }
+
+  /**
+   * Inserts the conversation under its unique key. Concurrent callers race on the unique index,
+   * never on a check-then-create: the loser reads the winner's document.
+   */
+  private async claim(fields: {
+    key: string;
+    networkId: string;
+    kind: 'direct' | 'support';
+    customerIds: string[];
+    startedBy: string;
+  }): Promise<Conversation> {
+    try {
+      const doc = await ConversationModel.create({ _id: newChatId(), ...fields, lastActivityAt: new Date() });
+      return doc.toObject() as Conversation;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      const winner = await ConversationModel.findOne({ key: fields.key }).lean<Conversation>();
+      if (!winner) throw err;
+      return winner;
+    }
+  }
+
+  /**
+   * Makes sure the conversation has its Matrix room with every participant joined. The room alias
+   * is derived from the conversation key, so even two processes (or a crash and a retry) end with
+   * one room: Synapse refuses the second alias and we adopt the room it points to.
+   */
+  async ensureRoom(conversation: Conversation): Promise<Conversation & { roomId: string }> {
+    if (conversation.roomId) return conversation as Conversation & { roomId: string };
+    const members = await this.participantUserIds(conversation);
+    const aliasLocalpart = `${USER_PREFIX}${conversation.kind === 'direct' ? 'd' : 's'}_${sha256(conversation.key).slice(0, 32)}`;
+    let roomId: string;
+    try {
+      roomId = await this.api.createRoom({
+        preset: 'private_chat',
+        visibility: 'private',
+        room_version: CONVERSATION_ROOM_VERSION,
+        room_alias_name: aliasLocalpart,
+        invite: members,
+        is_direct: conversation.kind === 'direct',
+        ...(conversation.kind === 'support' ? { name: 'Support' } : {}),
+        initial_state: [
+          { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } },
+          { type: 'm.room.guest_access', state_key: '', content: { guest_access: 'forbidden' } },
+        ],
+        power_level_content_override: roomPowerLevels(),
+      });
+    } catch (err) {
+      if (!(err instanceof MatrixError && err.errcode === 'M_ROOM_IN_USE')) throw err;
+      const existing = await this.waitForAlias(`#${aliasLocalpart}:${this.domain}`);
+      roomId = existing;
+      await Promise.all(members.map((m) => this.api.invite(roomId, m)));
+    }
+    await Promise.all(members.map((m) => this.ensureJoined(roomId, m)));
+    await ConversationModel.updateOne({ _id: conversation._id, roomId: { $exists: false } }, { $set: { roomId } });
+    const stored = await ConversationModel.findById(conversation._id).lean<Conversation>();
+    this.log.info({ chatId: conversation._id, roomId: stored?.roomId }, 'conversation room ready');
+    return { ...conversation, roomId: stored?.roomId ?? roomId };
+  }
+
+  private async waitForAlias(alias: string): Promise<string> {
+    const deadline = Date.now() + ROOM_READY_WAIT_MS;
+    for (;;) {
+      const roomId = await this.api.resolveAlias(alias);
+      if (roomId) return roomId;
+      if (Date.now() > deadline) throw new Error(`alias ${alias} is taken but does not resolve`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async ensureJoined(roomId: string, userId: string): Promise<void> {
+    try {
+      await this.api.join(roomId, userId);
+    } catch (err) {
+      // Not invited yet (e.g. an administrator added after the room was made): invite, then join.
+      if (err instanceof MatrixError && err.status === 403) {
+        await this.api.invite(roomId, userId);
+        await this.api.join(roomId, userId);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async participantUserIds(conversation: Conversation): Promise<string[]> {
+    const customers = conversation.customerIds.map((id) =>
+      this.virtualUsers.userId({ kind: 'customer', networkId: conversation.networkId, id }),
+    );
+    if (conversation.kind === 'direct') return customers;
+    const admins = await AdministratorModel.find({ networkId: conversation.networkId, status: 'active' })
+      .select({ matrixUserId: 1 })
+      .lean();
+    return [...customers, ...admins.map((a) => a.matrixUserId)];
+  }
+
+  private async requireNetwork(networkId: string) {
+    const network = await NetworkModel.findById(networkId).lean();
+    if (!network) throw new NotFoundError('network');
+    return network;
+  }
+
+  private async requireCustomer(networkId: string, customerId: string) {
+    const customer = await CustomerModel.findOne({ networkId, customerId }).lean();
+    if (!customer) throw new NotFoundError('customer');
+    return customer;
+  }
+}
+
+/**
+ * Room version 12: the creator (the service bot) holds unlimited power that no power-level event
+ * can take away, so the chats toggle and room settings stay the service's even if a participant's
+ * Matrix client tries to change them.
+ */
+export const CONVERSATION_ROOM_VERSION = '12';
+
+/** Power levels of every conversation room: participants talk; settings need the creator (bot). */
+export function roomPowerLevels(): Record<string, unknown> {
+  return {
+    users: {},
+    users_default: 0,
+    events_default: 0,
+    state_default: 100,
+    invite: 100,
+    kick: 100,
+    ban: 100,
+    // Everyone may redact their own events regardless; redacting others' needs 100.
+    redact: 100,
+    events: {
+      'm.room.message': 0,
+      'm.reaction': 0,
+      'm.room.redaction': 0,
+      'm.room.name': 100,
+      'm.room.topic': 100,
+      'm.room.avatar': 100,
+      'm.room.power_levels': 100,
+      'm.room.history_visibility': 100,
+      'm.room.encryption': 100,
+      'm.room.tombstone': 100,
+    },
+    notifications: { room: 100 },
+  };
+}
+
+export function directKey(networkId: string, a: string, b: string): string {
+  const [x, y] = [a, b].sort();
+  return `direct/${JSON.stringify([networkId, x, y])}`;
+}
+
+export function supportKey(networkId: string, customerId: string): string {
+  return `support/${JSON.stringify([networkId, customerId])}`;
+}
+
+function facts(c: CustomerDoc): CustomerFacts {
+  return {
+    id: c.customerId,
+    kind: c.kind as CustomerFacts['kind'],
+    status: c.status as CustomerFacts['status'],
+    locationIds: c.locationIds,
+    hideNameOnBookings: c.hideNameOnBookings,
+  };
+}
+
+function newChatId(): string {
+  return `ch_${randomBytes(12).toString('base64url')}`;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}

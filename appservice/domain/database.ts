@@ -1,0 +1,49 @@
+import mongoose from 'mongoose';
+import { ConfigError } from '../config';
+import { ALL_MODELS } from './models';
+
+/**
+ * One MongoDB connection per process, shared by the components running in it (reference-counted,
+ * so the all-in-one process and tests can start and stop components independently).
+ */
+let users = 0;
+
+export async function connectDatabase(uri: string): Promise<void> {
+  users++;
+  if (users > 1) {
+    await mongoose.connection.asPromise();
+    return;
+  }
+  try {
+    // No buffering: with MongoDB down a request fails fast (503) instead of hanging.
+    mongoose.set('bufferCommands', false);
+    await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, bufferCommands: false });
+    await Promise.all(ALL_MODELS.map((model) => model.init()));
+  } catch (err) {
+    users--;
+    await mongoose.disconnect().catch(() => undefined);
+    throw new ConfigError('MONGODB_URI', `cannot connect to ${redactUri(uri)}: ${(err as Error).message}`);
+  }
+}
+
+export async function disconnectDatabase(): Promise<void> {
+  if (users === 0) return;
+  users--;
+  if (users === 0) await mongoose.disconnect();
+}
+
+export async function pingDatabase(): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('not connected');
+  await db.admin().ping();
+}
+
+export function isDatabaseError(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? '';
+  return /^Mongo(Server|Network|Topology|NotConnected)|MongooseServerSelectionError|MongoServerSelectionError/.test(name);
+}
+
+/** The URI without its password, for logs and error messages. */
+export function redactUri(uri: string): string {
+  return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}

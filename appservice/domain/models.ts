@@ -1,0 +1,198 @@
+import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+import { COMMUNITY_VISIBILITIES } from './chatRules';
+
+/**
+ * MongoDB collections. Only features that real MongoDB and FerretDB 1.x share are used: unique and
+ * compound indexes, no transactions, no TTL/partial/text indexes, no $lookup/$facet.
+ * Everything is keyed by (networkId, host id): no query ever crosses networks.
+ */
+
+const networkSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    chatsEnabled: { type: Boolean, default: true },
+    communityVisibility: { type: String, enum: COMMUNITY_VISIBILITIES, default: 'network_members' },
+    attachments: {
+      allowedTypes: {
+        type: [String],
+        default: ['application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp'],
+      },
+      maxBytes: { type: Number, default: 10 * 1024 * 1024 },
+    },
+    notifications: {
+      webhookUrl: { type: String },
+      inApp: { type: Boolean, default: true },
+    },
+    spaceRoomId: { type: String },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+const locationSchema = new Schema(
+  {
+    networkId: { type: String, required: true },
+    locationId: { type: String, required: true },
+    name: { type: String, required: true },
+    spaceRoomId: { type: String },
+  },
+  { timestamps: true, versionKey: false },
+);
+locationSchema.index({ networkId: 1, locationId: 1 }, { unique: true });
+
+const customerSchema = new Schema(
+  {
+    networkId: { type: String, required: true },
+    customerId: { type: String, required: true },
+    kind: { type: String, enum: ['member', 'nonmember'], required: true },
+    displayName: { type: String, required: true },
+    /** Lowercased display name for prefix search. */
+    searchName: { type: String, required: true },
+    avatarUrl: { type: String },
+    locationIds: { type: [String], default: [] },
+    hideNameOnBookings: { type: Boolean, default: false },
+    status: { type: String, enum: ['active', 'deactivated'], default: 'active' },
+    matrixUserId: { type: String, required: true },
+    /** Bumped on every change; provisioning job ids carry it so a repeated sync runs once. */
+    version: { type: Number, default: 1 },
+    provisionedVersion: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+customerSchema.index({ networkId: 1, customerId: 1 }, { unique: true });
+customerSchema.index({ networkId: 1, searchName: 1 });
+
+const administratorSchema = new Schema(
+  {
+    networkId: { type: String, required: true },
+    adminId: { type: String, required: true },
+    displayName: { type: String, required: true },
+    notifications: {
+      inApp: { type: Boolean, default: true },
+      webhook: { type: Boolean, default: true },
+    },
+    status: { type: String, enum: ['active', 'removed'], default: 'active' },
+    matrixUserId: { type: String, required: true },
+    version: { type: Number, default: 1 },
+    provisionedVersion: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+administratorSchema.index({ networkId: 1, adminId: 1 }, { unique: true });
+
+const feedPostSchema = new Schema(
+  {
+    networkId: { type: String, required: true },
+    postId: { type: String, required: true },
+    authorId: { type: String, required: true },
+    locationId: { type: String },
+    postedAt: { type: Date, required: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+feedPostSchema.index({ networkId: 1, postId: 1 }, { unique: true });
+feedPostSchema.index({ networkId: 1, authorId: 1 });
+
+const bookingSchema = new Schema(
+  {
+    networkId: { type: String, required: true },
+    bookingId: { type: String, required: true },
+    locationId: { type: String },
+    participantIds: { type: [String], default: [] },
+    shared: { type: Boolean, default: false },
+  },
+  { timestamps: true, versionKey: false },
+);
+bookingSchema.index({ networkId: 1, bookingId: 1 }, { unique: true });
+
+const conversationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    networkId: { type: String, required: true },
+    kind: { type: String, enum: ['direct', 'support'], required: true },
+    /**
+     * direct: "direct/<network>/<a>/<b>" with a < b; support: "support/<network>/<customer>".
+     * The unique index makes a second conversation for the same pair impossible, even under races.
+     */
+    key: { type: String, required: true, unique: true },
+    customerIds: { type: [String], required: true },
+    /** Who started it: a customer id, or "admin:<id>". Rule 5's exception reads it. */
+    startedBy: { type: String, required: true },
+    roomId: { type: String },
+    lastActivityAt: { type: Date, required: true },
+    lastMessage: {
+      eventId: String,
+      senderId: String,
+      body: String,
+      at: Date,
+    },
+  },
+  { timestamps: true, versionKey: false },
+);
+conversationSchema.index({ networkId: 1, customerIds: 1, lastActivityAt: -1 });
+conversationSchema.index({ networkId: 1, kind: 1, lastActivityAt: -1 });
+conversationSchema.index({ roomId: 1 });
+
+/** A send made on someone's behalf: the client's txnId maps to exactly one Matrix event. */
+const sentMessageSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    chatId: { type: String, required: true },
+    eventId: { type: String, required: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+/** Appservice transactions, stored before Synapse gets its 200 (durability and de-duplication). */
+const appserviceTransactionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    events: { type: [Schema.Types.Mixed], default: [] },
+    ephemeral: { type: [Schema.Types.Mixed], default: [] },
+    processedAt: { type: Date },
+  },
+  { timestamps: true, versionKey: false },
+);
+appserviceTransactionSchema.index({ processedAt: 1, createdAt: 1 });
+
+/** Events already applied to the index: processing is idempotent on event_id. */
+const processedEventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+export const NetworkModel = mongoose.model('Network', networkSchema, 'networks');
+export const LocationModel = mongoose.model('Location', locationSchema, 'locations');
+export const CustomerModel = mongoose.model('Customer', customerSchema, 'customers');
+export const AdministratorModel = mongoose.model('Administrator', administratorSchema, 'administrators');
+export const FeedPostModel = mongoose.model('FeedPost', feedPostSchema, 'feed_posts');
+export const BookingModel = mongoose.model('Booking', bookingSchema, 'bookings');
+export const ConversationModel = mongoose.model('Conversation', conversationSchema, 'conversations');
+export const SentMessageModel = mongoose.model('SentMessage', sentMessageSchema, 'sent_messages');
+export const AppserviceTransactionModel = mongoose.model(
+  'AppserviceTransaction',
+  appserviceTransactionSchema,
+  'appservice_transactions',
+);
+export const ProcessedEventModel = mongoose.model('ProcessedEvent', processedEventSchema, 'processed_events');
+
+export type NetworkDoc = InferSchemaType<typeof networkSchema>;
+export type CustomerDoc = InferSchemaType<typeof customerSchema>;
+export type AdministratorDoc = InferSchemaType<typeof administratorSchema>;
+export type ConversationDoc = InferSchemaType<typeof conversationSchema>;
+
+export const ALL_MODELS: Model<any>[] = [
+  NetworkModel,
+  LocationModel,
+  CustomerModel,
+  AdministratorModel,
+  FeedPostModel,
+  BookingModel,
+  ConversationModel,
+  SentMessageModel,
+  AppserviceTransactionModel,
+  ProcessedEventModel,
+];

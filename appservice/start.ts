@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config';
+import { createRootLogger, type Logger } from './logger';
+import { connectDatabase, disconnectDatabase } from './domain/database';
+import { CustomerModel, AdministratorModel } from './domain/models';
+import { createCoreServices, type CoreServices } from './coreServices';
+import { createAppserviceApp } from './appserviceServer';
+import { TransactionProcessor } from './transactionProcessor';
+import { MatrixEventHandler } from './matrixEventHandler';
+import { boundPort, closeServer, listen } from './httpServer';
+
+export interface AppserviceHandle {
+  port: number;
+  services: CoreServices;
+  /** Asks Synapse to ping us; resolves with the round trip in ms or rejects with a clear reason. */
+  ping(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the transaction listener Synapse pushes to, and the processor behind it. */
+export async function startAppservice(config: Config, opts: { log?: Logger } = {}): Promise<AppserviceHandle> {
+  const log = (opts.log ?? createRootLogger(config.logLevel, 'appservice')).child({ module: 'appservice' });
+  await connectDatabase(config.mongodbUri);
+  const services = createCoreServices(config, log);
+  const handler = new MatrixEventHandler(services.matrix, config.matrixDomain, log.child({ module: 'events' }));
+  const processor = new TransactionProcessor(handler.handle, log.child({ module: 'transactions' }));
+  const app = createAppserviceApp({
+    hsToken: services.registration.hsToken,
+    processor,
+    userExists: (userId) => provisionOnDemand(services, userId),
+    log,
+  });
+  const server = await listen(app, config.appservice.host, config.appservice.port);
+  const port = boundPort(server);
+  log.info({ port, url: config.appservice.url }, 'appservice listening');
+  void processor.kick();
+
+  const ping = async (): Promise<number> => {
+    try {
+      return await services.matrix.pingAppservice(services.registration.id, randomUUID());
+    } catch (err) {
+      throw new Error(
+        `Synapse at ${config.synapse.url} could not reach the appservice at ${services.registration.url} ` +
+          `(registration ${config.appservice.registrationPath}; listening on ${config.appservice.host}:${port}): ` +
+          (err as Error).message,
+      );
+    }
+  };
+  // Self-check: also makes Synapse retry any transactions it queued while we were down.
+  ping().then(
+    (ms) => log.info({ ms }, 'Synapse reached the appservice (ping)'),
+    (err: Error) => log.error(err.message),
+  );
+
+  return {
+    port,
+    services,
+    ping,
+    async stop() {
+      await closeServer(server);
+      await processor.stop();
+      await disconnectDatabase();
+    },
+  };
+}
+
+/**
+ * Synapse asks whether a user of our namespace exists before a Matrix client may reach it: register
+ * it on the spot when the host platform knows that person, so the answer is true.
+ */
+async function provisionOnDemand(services: CoreServices, userId: string): Promise<boolean> {
+  const [customer, admin] = await Promise.all([
+    CustomerModel.findOne({ matrixUserId: userId, status: 'active' }).lean(),
+    AdministratorModel.findOne({ matrixUserId: userId, status: 'active' }).lean(),
+  ]);
+  const person = customer
+    ? { kind: 'customer' as const, networkId: customer.networkId, id: customer.customerId, displayName: customer.displayName }
+    : admin
+      ? { kind: 'admin' as const, networkId: admin.networkId, id: admin.adminId, displayName: admin.displayName }
+      : null;
+  if (!person) return false;
+  await services.virtualUsers.ensure(person, { displayName: person.displayName });
+  return true;
+}

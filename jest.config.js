@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } },
+];
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  globalSetup: '<rootDir>/tests/support/globalSetup.ts',
+  globalTeardown: '<rootDir>/tests/support/globalTeardown.ts',
+  testTimeout: 120000,
+  // Matrix-side tests share one Synapse; run files one after another (2-core machines anyway).
+  maxWorkers: 1,
+};

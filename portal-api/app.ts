@@ -1,0 +1,36 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Logger } from '../appservice/logger';
+import { errorMiddleware } from './errorMiddleware';
+import { requestContext, type PortalState } from './requestContext';
+import { openApiDocument, registerRoutes, type AnyRouteSpec } from './routeTable';
+import type { PortalDeps } from './portalDeps';
+import { hostSyncRoutes } from './routes/hostSyncRoutes';
+import { chatRoutes } from './routes/chatRoutes';
+import { meRoutes } from './routes/meRoutes';
+import { opsRoutes } from './routes/opsRoutes';
+
+export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
+  return [...hostSyncRoutes(deps), ...chatRoutes(deps), ...meRoutes(deps), ...opsRoutes(deps)];
+}
+
+/** The portal API as a Koa app (no listening; start.ts does that). */
+export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState> {
+  const app = new Koa<PortalState>();
+  app.proxy = false;
+  const routes = allRoutes(deps);
+  const router = new Router();
+  const openapi = openApiDocument(routes, { title: 'Coworking chat portal API', version: '1' });
+  router.get('/v1/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  registerRoutes(router, routes, deps.services.config.jwt);
+
+  app.use(requestContext(log));
+  app.use(errorMiddleware());
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

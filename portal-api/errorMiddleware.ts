@@ -1,0 +1,51 @@
+import type { Middleware } from 'koa';
+import { AppError, UpstreamUnavailableError } from '../appservice/errors';
+import { isDatabaseError } from '../appservice/domain/database';
+import type { PortalState } from './requestContext';
+
+/**
+ * The one place where errors become HTTP answers: `{"error": {"code", "message"}}` with the API
+ * contract's codes. Nothing internal (stack, driver message) ever reaches the caller.
+ */
+export function errorMiddleware(): Middleware<PortalState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { code: 'not_found', message: 'no such route' } };
+      } else if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
+        ctx.body = { error: { code: 'method_not_allowed', message: 'method not allowed on this route' } };
+      }
+    } catch (raw) {
+      const err = toAppError(raw);
+      if (err.status >= 500) ctx.state.log?.error({ err: raw }, 'request failed');
+      ctx.status = err.status;
+      ctx.body = {
+        error: { code: err.code, message: err.message, ...(err.details?.field ? { field: err.details.field } : {}) },
+      };
+      if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') {
+        ctx.set('Retry-After', String(err.retryAfterSeconds));
+      }
+    }
+  };
+}
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isDatabaseError(err)) return new UpstreamUnavailableError('mongodb');
+  if (isRedisError(err)) return new UpstreamUnavailableError('redis');
+  const e = err as { status?: number; expose?: boolean; type?: string };
+  // The body parser's client errors (http-errors with a `type`): bad JSON, too large, bad charset.
+  if (e?.expose === true && typeof e.type === 'string' && typeof e.status === 'number' && e.status < 500) {
+    if (e.status === 413) return new AppError('payload_too_large', 413, 'the request body is too large');
+    if (e.status === 415) return new AppError('unsupported_media_type', 415, 'send application/json in UTF-8');
+    return new AppError('invalid_request', 400, 'body: the request body is not valid JSON', { field: 'body' });
+  }
+  return new AppError('internal', 500, 'internal error');
+}
+
+function isRedisError(err: unknown): boolean {
+  const message = (err as Error | undefined)?.message ?? '';
+  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED.*6379|Reached the max retries per request/.test(message);
+}

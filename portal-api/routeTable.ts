@@ -1,0 +1,133 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../appservice/errors';
+import { verifyBearer, type Caller, type Role } from './auth';
+import type { PortalState } from './requestContext';
+
+/**
+ * Every route is declared once, with its roles and zod schemas; the same declaration registers the
+ * Koa handler (auth, tenant check, validation) and feeds the OpenAPI document.
+ */
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  caller: Caller;
+  ctx: Context & { state: PortalState };
+}
+
+export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  method: 'get' | 'put' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  roles: readonly Role[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Raw body routes (multipart uploads) leave parsing to the handler. */
+  rawBody?: boolean;
+  /** Status of a successful answer (default 200). */
+  status?: number;
+  handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
+}
+
+export type AnyRouteSpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+
+export function defineRoute<P extends z.ZodType = z.ZodObject<{}>, Q extends z.ZodType = z.ZodObject<{}>, B extends z.ZodType = z.ZodUnknown>(
+  spec: RouteSpec<P, Q, B>,
+): AnyRouteSpec {
+  return spec as unknown as AnyRouteSpec;
+}
+
+/** Host platform ids in paths: non-empty, bounded, printable. */
+export const hostIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+export function registerRoutes(router: Router, routes: readonly AnyRouteSpec[], jwtConfig: Parameters<typeof verifyBearer>[1]): void {
+  for (const route of routes) {
+    router[route.method](route.path, async (ctx) => {
+      const caller = verifyBearer(ctx.get('authorization') || undefined, jwtConfig);
+      if (!route.roles.includes(caller.role)) throw new ForbiddenError();
+      const params = parse(route.params, ctx.params, 'path');
+      // A token of network A never sees network B: such ids are simply not found.
+      const nid = (params as { nid?: unknown }).nid;
+      if (typeof nid === 'string' && caller.role !== 'operator' && caller.networkId !== nid) {
+        throw new NotFoundError('network');
+      }
+      const query = parse(route.query, ctx.query, 'query');
+      const body = route.rawBody ? undefined : parse(route.body, (ctx.request as { body?: unknown }).body, 'body');
+      ctx.state.caller = caller;
+      const result = await route.handler({ params, query, body, caller, ctx: ctx as RouteInput<unknown, unknown, unknown>['ctx'] });
+      if (ctx.body === undefined || ctx.body === null) {
+        ctx.status = route.status ?? (result === undefined ? 204 : 200);
+        if (result !== undefined) ctx.body = result;
+      }
+    });
+  }
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): any {
+  if (!schema) return where === 'body' ? undefined : {};
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.join('.') : where;
+  throw new InvalidRequestError(field, issue.message);
+}
+
+/** The OpenAPI 3.1 document of every declared route. */
+export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: string; version: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const jsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+  for (const route of routes) {
+    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\\/g, '');
+    const parameters: unknown[] = [];
+    for (const [where, schema] of [
+      ['path', route.params],
+      ['query', route.query],
+    ] as const) {
+      const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
+      for (const [name, s] of Object.entries(shape)) {
+        parameters.push({ name, in: where, required: where === 'path' || !s.safeParse(undefined).success, schema: jsonSchema(s) });
+      }
+    }
+    paths[path] ??= {};
+    paths[path][route.method] = {
+      summary: route.summary,
+      description: `Roles: ${route.roles.join(', ')}`,
+      security: [{ bearer: [] }],
+      parameters,
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+      ...(route.rawBody ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } } } : {}),
+      responses: {
+        [String(route.status ?? 200)]: { description: 'success' },
+        default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Config } from '../appservice/config';
+import { createRootLogger, type Logger } from '../appservice/logger';
+import { connectDatabase, disconnectDatabase } from '../appservice/domain/database';
+import { createCoreServices } from '../appservice/coreServices';
+import { boundPort, closeServer, listen } from '../appservice/httpServer';
+import { createProducerConnection } from '../provisioning/redisConnection';
+import { ProvisioningQueue } from '../provisioning/provisioningQueue';
+import { createPortalApp } from './app';
+import type { PortalDeps } from './portalDeps';
+
+export interface PortalApiHandle {
+  port: number;
+  url: string;
+  deps: PortalDeps;
+  stop(): Promise<void>;
+}
+
+export async function startPortalApi(config: Config, opts: { log?: Logger } = {}): Promise<PortalApiHandle> {
+  const log = (opts.log ?? createRootLogger(config.logLevel, 'portal-api')).child({ module: 'portal-api' });
+  await connectDatabase(config.mongodbUri);
+  const services = createCoreServices(config, log);
+  const redis = createProducerConnection(config.redisUrl);
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis };
+  const app = createPortalApp(deps, log);
+  const server = await listen(app, config.portalApi.host, config.portalApi.port);
+  const port = boundPort(server);
+  const url = `http://${config.portalApi.host}:${port}`;
+  log.info({ url }, 'portal API listening');
+  return {
+    port,
+    url,
+    deps,
+    async stop() {
+      await closeServer(server);
+      await deps.queue.close();
+      redis.disconnect();
+      await disconnectDatabase();
+    },
+  };
+}

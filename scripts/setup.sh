@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, idempotently; a second run reuses the caches.
+#  - npm packages (including Node 24 from the npm registry, used by every script)
+#  - Synapse from PyPI into a cached virtualenv (synapse/install.sh)
+#  - redis-server (Debian package) unless REDIS_URL is set
+#  - FerretDB from the Go module proxy unless MONGODB_URI is set (the offline MongoDB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stamp=node_modules/.setup-stamp
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "setup: installing npm packages" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  touch "$stamp"
+fi
+node_bin="$PWD/node_modules/.bin/node"
+"$node_bin" -e 'const [maj]=process.versions.node.split(".");if(+maj<22){console.error("Node >= 22 required, got "+process.version);process.exit(1)}'
+bash synapse/install.sh >/dev/null
+[ -n "${REDIS_URL:-}" ] || bash scripts/install-redis.sh >/dev/null
+[ -n "${MONGODB_URI:-}" ] || bash scripts/install-ferretdb.sh >/dev/null

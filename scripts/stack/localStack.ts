@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateRegistration, writeRegistration } from '../../appservice/registration';
+import { startSynapse, type SynapseHandle } from '../../synapse/synapseServer';
+import { freePort } from './freePort';
+import { startMongo, type MongoHandle } from './mongoServer';
+import { startRedis, type RedisHandle } from './redisServer';
+
+export interface LocalStack {
+  dataDir: string;
+  /** Environment for loadConfig(): every key the processes need. */
+  env: Record<string, string>;
+  synapse: SynapseHandle;
+  mongo: MongoHandle;
+  redis: RedisHandle;
+  stop(): Promise<void>;
+}
+
+/**
+ * The infrastructure of one run on loopback: MongoDB (or FerretDB), Redis and Synapse with a
+ * freshly generated appservice registration. Ports are picked free, so runs do not collide.
+ * The appservice, portal API and workers are started by the caller, in-process or not.
+ */
+export async function startLocalStack(opts: { dataDir: string; profile: 'dev' | 'test'; serverName?: string; appservicePort?: number; portalApiPort?: number }): Promise<LocalStack> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const serverName = opts.serverName ?? 'localhost';
+  const [appservicePort, synapsePort, portalApiPort] = await Promise.all([
+    opts.appservicePort ?? freePort(),
+    freePort(),
+    opts.portalApiPort ?? freePort(),
+  ]);
+  const registrationPath = join(opts.dataDir, 'registration.yaml');
+  const appserviceUrl = `http://127.0.0.1:${appservicePort}`;
+  writeRegistration(registrationPath, generateRegistration({ url: appserviceUrl, domain: serverName }));
+
+  const [mongo, redis] = await Promise.all([
+    startMongo({ dataDir: opts.dataDir, database: 'coworking_chat', externalUri: process.env.MONGODB_URI }),
+    startRedis({ dataDir: opts.dataDir, externalUrl: process.env.REDIS_URL }),
+  ]);
+  const synapse = await startSynapse({ dataDir: join(opts.dataDir, 'synapse'), port: synapsePort, serverName, registrationPath, profile: opts.profile });
+  const env: Record<string, string> = {
+    NODE_ENV: opts.profile === 'test' ? 'test' : 'development',
+    PORTAL_JWT_ALGORITHM: 'HS256',
+    PORTAL_JWT_SECRET: randomBytes(32).toString('base64url'),
+    PORTAL_JWT_ISSUER: 'host-platform.local',
+    PORTAL_JWT_AUDIENCE: 'coworking-chat',
+    PORTAL_API_HOST: '127.0.0.1',
+    PORTAL_API_PORT: String(portalApiPort),
+    APPSERVICE_HOST: '127.0.0.1',
+    APPSERVICE_PORT: String(appservicePort),
+    APPSERVICE_URL: appserviceUrl,
+    REGISTRATION_PATH: registrationPath,
+    SYNAPSE_URL: synapse.url,
+    MATRIX_DOMAIN: serverName,
+    MONGODB_URI: mongo.uri,
+    REDIS_URL: redis.url,
+  };
+  return {
+    dataDir: opts.dataDir,
+    env,
+    synapse,
+    mongo,
+    redis,
+    async stop() {
+      await Promise.allSettled([synapse.stop(), redis.stop(), mongo.stop()]);
+    },
+  };
+}

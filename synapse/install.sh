@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the pinned Synapse from PyPI into a cached virtualenv (idempotent).
+# Prints the virtualenv's path on stdout.
+set -euo pipefail
+SYNAPSE_VERSION="1.163.2"
+cache="${CHAT_CACHE_DIR:-$HOME/.cache/coworking-chat}"
+venv="$cache/synapse-$SYNAPSE_VERSION"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import synapse" 2>/dev/null; then
+  echo "installing matrix-synapse==$SYNAPSE_VERSION into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION" >&2
+fi
+echo "$venv"

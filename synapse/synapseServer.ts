@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
+import { runInstallScript, startProcess, tail, waitFor, type ManagedProcess } from '../scripts/stack/childProcess';
+
+export interface SynapseOptions {
+  /** Where the database, media, keys, generated config and homeserver.log live. */
+  dataDir: string;
+  port: number;
+  serverName: string;
+  registrationPath: string;
+  profile: 'dev' | 'test';
+}
+
+export interface SynapseHandle {
+  url: string;
+  logPath: string;
+  /** SIGKILL-free restart on the same data (for fault tests). */
+  restart(downMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SYNAPSE_DIR = join(PROJECT_ROOT, 'synapse');
+
+/**
+ * Starts the pinned Synapse (installed from PyPI into a cached virtualenv by synapse/install.sh)
+ * with synapse/homeserver.base.yaml, the profile's overrides and a generated instance file, and
+ * waits for /health. Secrets are generated once per data directory and never leave it.
+ */
+export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle> {
+  const venv = runInstallScript(join(SYNAPSE_DIR, 'install.sh'));
+  mkdirSync(join(opts.dataDir, 'media'), { recursive: true });
+  const logPath = join(opts.dataDir, 'homeserver.log');
+  const instancePath = join(opts.dataDir, 'instance.yaml');
+  writeFileSync(join(opts.dataDir, 'log.yaml'), YAML.stringify(logConfig(logPath)));
+  writeFileSync(instancePath, YAML.stringify(instanceConfig(opts)), { mode: 0o600 });
+  const configs = [
+    join(SYNAPSE_DIR, 'homeserver.base.yaml'),
+    ...(opts.profile === 'test' ? [join(SYNAPSE_DIR, 'homeserver.test.yaml')] : []),
+    instancePath,
+  ];
+  const args = ['-m', 'synapse.app.homeserver', ...configs.flatMap((c) => ['-c', c])];
+  const url = `http://127.0.0.1:${opts.port}`;
+  const launch = async (): Promise<ManagedProcess> => {
+    const proc = startProcess(join(venv, 'bin', 'python'), args, { logPath: join(opts.dataDir, 'stdout.log'), cwd: opts.dataDir });
+    let exited = false;
+    proc.child.once('exit', () => (exited = true));
+    await waitFor(
+      `Synapse on ${url}`,
+      async () => {
+        if (exited) throw new Error('Synapse exited');
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+        return res.ok;
+      },
+      90000,
+      () => `--- ${logPath} ---\n${tail(logPath)}\n--- stdout ---\n${tail(join(opts.dataDir, 'stdout.log'))}`,
+    ).catch(async (err) => {
+      await proc.kill();
+      throw new Error(exited ? `Synapse exited at start; see ${logPath}\n${tail(join(opts.dataDir, 'stdout.log'))}` : (err as Error).message);
+    });
+    return proc;
+  };
+  let proc = await launch();
+  return {
+    url,
+    logPath,
+    async restart(downMs = 500) {
+      await proc.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      proc = await launch();
+    },
+    stop: () => proc.stop(),
+  };
+}
+
+function instanceConfig(opts: SynapseOptions): Record<string, unknown> {
+  const secret = () => randomBytes(32).toString('base64url');
+  return {
+    server_name: opts.serverName,
+    public_baseurl: `http://127.0.0.1:${opts.port}/`,
+    pid_file: join(opts.dataDir, 'homeserver.pid'),
+    listeners: [
+      {
+        port: opts.port,
+        bind_addresses: ['127.0.0.1'],
+        type: 'http',
+        tls: false,
+        x_forwarded: false,
+        resources: [{ names: ['client'], compress: false }],
+      },
+    ],
+    database: { name: 'sqlite3', args: { database: join(opts.dataDir, 'homeserver.db') } },
+    media_store_path: join(opts.dataDir, 'media'),
+    signing_key_path: join(opts.dataDir, 'signing.key'),
+    log_config: join(opts.dataDir, 'log.yaml'),
+    app_service_config_files: [opts.registrationPath],
+    macaroon_secret_key: secret(),
+    form_secret: secret(),
+  };
+}
+
+function logConfig(logPath: string): Record<string, unknown> {
+  return {
+    version: 1,
+    formatters: { precise: { format: '%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(message)s' } },
+    handlers: {
+      file: { class: 'logging.FileHandler', formatter: 'precise', filename: logPath, encoding: 'utf8' },
+    },
+    loggers: { 'synapse.storage.SQL': { level: 'WARNING' }, 'synapse.access.http': { level: 'WARNING' } },
+    root: { level: 'INFO', handlers: ['file'] },
+    disable_existing_loggers: false,
+  };
+}
