@@ -53,7 +53,7 @@ export function createAppserviceApp(opts: {
         : [];
     await AppserviceTransactionModel.updateOne(
       { _id: ctx.params.txnId },
-      { $setOnInsert: { events, ephemeral } },
+      { $setOnInsert: { eventsJson: JSON.stringify(events), ephemeralJson: JSON.stringify(ephemeral) } },
       { upsert: true },
     );
     ctx.body = {};

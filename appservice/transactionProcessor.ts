@@ -58,7 +58,7 @@ export class TransactionProcessor {
           .sort({ createdAt: 1, _id: 1 })
           .lean();
         if (!txn) break;
-        for (const event of txn.events as MatrixEvent[]) await this.applyOnce(event);
+        for (const event of JSON.parse(txn.eventsJson) as MatrixEvent[]) await this.applyOnce(event);
         await AppserviceTransactionModel.updateOne({ _id: txn._id }, { $set: { processedAt: new Date() } });
       }
     } while (this.again);

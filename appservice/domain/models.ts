@@ -143,12 +143,16 @@ const sentMessageSchema = new Schema(
   { timestamps: true, versionKey: false },
 );
 
-/** Appservice transactions, stored before Synapse gets its 200 (durability and de-duplication). */
+/**
+ * Appservice transactions, stored before Synapse gets its 200 (durability and de-duplication).
+ * Events are kept as JSON text: Matrix content has keys with dots ("m.reaction" in power levels),
+ * which FerretDB refuses as field names.
+ */
 const appserviceTransactionSchema = new Schema(
   {
     _id: { type: String, required: true },
-    events: { type: [Schema.Types.Mixed], default: [] },
-    ephemeral: { type: [Schema.Types.Mixed], default: [] },
+    eventsJson: { type: String, default: '[]' },
+    ephemeralJson: { type: String, default: '[]' },
     processedAt: { type: Date },
   },
   { timestamps: true, versionKey: false },

@@ -1,0 +1,68 @@
+/**
+ * `bash scripts/start.sh`: the whole stack on the embedded defaults, with the demo network.
+ * Data lives in .run/dev (delete it for a fresh start); logs of Synapse, FerretDB and Redis too.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../appservice/config';
+import { createRootLogger } from '../appservice/logger';
+import { mintToken, type Role } from '../portal-api/auth';
+import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
+import { startLocalStack } from '../scripts/stack/localStack';
+import { DEMO_NETWORK, seedDemoNetwork } from '../scripts/stack/demoSeed';
+import { startAllInOne } from './allInOne';
+
+async function main(): Promise<void> {
+  const dataDir = join(PROJECT_ROOT, '.run', 'dev');
+  const stack = await startLocalStack({
+    dataDir,
+    profile: 'dev',
+    portalApiPort: Number(process.env.PORTAL_API_PORT ?? 8080),
+  });
+  const env = { ...process.env, ...stack.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const envFile = join(dataDir, 'dev.env');
+  writeFileSync(envFile, Object.entries(stack.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const config = loadConfig(env);
+  const log = createRootLogger(config.logLevel, 'dev');
+  const all = await startAllInOne(config, log);
+  const token = (role: Role, sub: string, net?: string) =>
+    mintToken({ secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience }, { role, sub, net }, 86400);
+  await seedDemoNetwork(all.portalApi.url, token('service', 'host-platform', DEMO_NETWORK));
+
+  const api = all.portalApi.url;
+  console.log(`
+Coworking chat is running.
+  Portal API      ${api}   (OpenAPI: ${api}/v1/openapi.json)
+  Synapse         ${config.synapse.url}   (server name ${config.matrixDomain}; log ${stack.synapse.logPath})
+  MongoDB         ${stack.mongo.uri} (${stack.mongo.kind})
+  Redis           ${stack.redis.url}
+  Configuration   ${envFile}
+
+Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1.
+Tokens (24 h):
+  ALICE=${token('customer', 'alice', DEMO_NETWORK)}
+  ADMIN=${token('admin', 'admin-1', DEMO_NETWORK)}
+  OPERATOR=${token('operator', 'ops')}
+More: npx tsx bin/chatctl.ts token --env-file ${envFile} --role customer --sub bob --net ${DEMO_NETWORK}
+
+Try it:
+  curl -s -H "Authorization: Bearer $ALICE" -H 'content-type: application/json' -d '{"userId":"bob"}' ${api}/v1/chats
+  curl -s -H "Authorization: Bearer $ALICE" -H 'content-type: application/json' -d '{"txnId":"t1","body":"hello"}' ${api}/v1/chats/<id>/messages
+  curl -s -H "Authorization: Bearer $OPERATOR" ${api}/v1/ops/health
+Log in with a Matrix client: curl -s -X POST -H "Authorization: Bearer $ALICE" ${api}/v1/me/matrix-session
+  gives homeserverUrl, userId and accessToken (Element: sign in with an access token, or matrix-js-sdk createClient).
+Ctrl-C stops everything.
+`);
+  const shutdown = async () => {
+    await all.stop();
+    await stack.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
