@@ -43,6 +43,12 @@ const envSchema = z
     PROVISIONING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     /** Upper bound of requests per second the workers send to Synapse. */
     SYNAPSE_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(100000).default(200),
+
+    /** Portal API requests each caller may make per window (generous: a busy portal tab stays far below). */
+    RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).max(1000000).default(600),
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
+    /** The largest attachment limit an administrator may set for their network. */
+    ATTACHMENT_MAX_BYTES_CEILING: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -82,6 +88,8 @@ export interface Config {
   mongodbUri: string;
   redisUrl: string;
   provisioning: { concurrency: number; maxRequestsPerSecond: number };
+  rateLimit: { requests: number; windowSeconds: number };
+  attachments: { maxBytesCeiling: number };
 }
 
 export class ConfigError extends Error {
@@ -125,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.PROVISIONING_CONCURRENCY,
       maxRequestsPerSecond: e.SYNAPSE_MAX_REQUESTS_PER_SECOND,
     },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    attachments: { maxBytesCeiling: e.ATTACHMENT_MAX_BYTES_CEILING },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from './logger';
 import type { MatrixApi, MatrixEvent } from './matrix/matrixApi';
 import { botUserId, parseVirtualUserId } from './matrix/virtualUsers';
 import { ConversationModel } from './domain/models';
+import { recordSupportMessageNotification } from './domain/adminNotifications';
 
 /**
  * What the service does with each event Synapse pushes. Every branch is idempotent: the
@@ -37,6 +38,7 @@ export class MatrixEventHandler {
         },
       },
     );
+    await recordSupportMessageNotification(event, this.domain);
   }
 
   /** An invite to one of our virtual users that the service did not send itself. */

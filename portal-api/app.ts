@@ -10,9 +10,20 @@ import { hostSyncRoutes } from './routes/hostSyncRoutes';
 import { chatRoutes } from './routes/chatRoutes';
 import { meRoutes } from './routes/meRoutes';
 import { opsRoutes } from './routes/opsRoutes';
+import { communityRoutes } from './routes/communityRoutes';
+import { adminRoutes } from './routes/adminRoutes';
+import { callerRateLimit } from './rateLimit';
+import { registerDocsPage } from './docsPage';
 
 export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
-  return [...hostSyncRoutes(deps), ...chatRoutes(deps), ...meRoutes(deps), ...opsRoutes(deps)];
+  return [
+    ...hostSyncRoutes(deps),
+    ...adminRoutes(deps),
+    ...communityRoutes(),
+    ...chatRoutes(deps),
+    ...meRoutes(deps),
+    ...opsRoutes(deps),
+  ];
 }
 
 /** The portal API as a Koa app (no listening; start.ts does that). */
@@ -25,7 +36,11 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
-  registerRoutes(router, routes, deps.services.config.jwt);
+  registerDocsPage(router);
+  registerRoutes(router, routes, {
+    jwt: deps.services.config.jwt,
+    rateLimit: callerRateLimit(deps.redis, deps.services.config.rateLimit),
+  });
 
   app.use(requestContext(log));
   app.use(errorMiddleware());

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../appservice/errors';
 import { verifyBearer, type Caller, type Role } from './auth';
+import type { CallerRateLimit } from './rateLimit';
 import type { PortalState } from './requestContext';
 
 /**
@@ -25,8 +26,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   params?: P;
   query?: Q;
   body?: B;
-  /** Raw body routes (multipart uploads) leave parsing to the handler. */
-  rawBody?: boolean;
+  /** Multipart routes leave parsing to the handler; these are the parts, for the OpenAPI document. */
+  rawBody?: Record<string, Record<string, unknown>>;
   /** Status of a successful answer (default 200). */
   status?: number;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
@@ -47,10 +48,15 @@ export const hostIdSchema = z
   .max(128)
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
-export function registerRoutes(router: Router, routes: readonly AnyRouteSpec[], jwtConfig: Parameters<typeof verifyBearer>[1]): void {
+export function registerRoutes(
+  router: Router,
+  routes: readonly AnyRouteSpec[],
+  opts: { jwt: Parameters<typeof verifyBearer>[1]; rateLimit: CallerRateLimit },
+): void {
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
-      const caller = verifyBearer(ctx.get('authorization') || undefined, jwtConfig);
+      const caller = verifyBearer(ctx.get('authorization') || undefined, opts.jwt);
+      await opts.rateLimit(caller);
       if (!route.roles.includes(caller.role)) throw new ForbiddenError();
       const params = parse(route.params, ctx.params, 'path');
       // A token of network A never sees network B: such ids are simply not found.
@@ -102,7 +108,9 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
       security: [{ bearer: [] }],
       parameters,
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
-      ...(route.rawBody ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } } } : {}),
+      ...(route.rawBody
+        ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: route.rawBody } } } } }
+        : {}),
       responses: {
         [String(route.status ?? 200)]: { description: 'success' },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },

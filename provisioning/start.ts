@@ -6,6 +6,7 @@ import { createCoreServices } from '../appservice/coreServices';
 import { createWorkerConnection } from './redisConnection';
 import { PROVISIONING_QUEUE, type ProvisioningJobData } from './provisioningQueue';
 import { createProvisioningProcessor } from './provisioningJobs';
+import { startNotificationDelivery } from './notificationDelivery';
 
 export interface ProvisioningWorkerHandle {
   worker: Worker<ProvisioningJobData>;
@@ -27,11 +28,13 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
   await worker.waitUntilReady();
   log.info({ concurrency: config.provisioning.concurrency }, 'provisioning worker started');
+  const notificationDelivery = await startNotificationDelivery(connection, log.child({ module: 'notificationDelivery' }));
   return {
     worker,
     async stop() {
       // Finishes in-flight jobs; anything still locked is picked up by another worker after expiry.
       await worker.close();
+      await notificationDelivery.stop();
       connection.disconnect();
       await disconnectDatabase();
     },

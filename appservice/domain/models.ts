@@ -22,6 +22,8 @@ const networkSchema = new Schema(
     },
     notifications: {
       webhookUrl: { type: String },
+      /** HMAC-SHA256 key of the webhook channel; never shown back over the API. */
+      webhookSecret: { type: String },
       inApp: { type: Boolean, default: true },
     },
     spaceRoomId: { type: String },
@@ -61,6 +63,8 @@ const customerSchema = new Schema(
 );
 customerSchema.index({ networkId: 1, customerId: 1 }, { unique: true });
 customerSchema.index({ networkId: 1, searchName: 1 });
+/** Cursor pages of the Community page and the admins' customer search: (searchName, customerId). */
+customerSchema.index({ networkId: 1, searchName: 1, customerId: 1 });
 
 const administratorSchema = new Schema(
   {

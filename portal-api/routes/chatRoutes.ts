@@ -1,14 +1,28 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ForbiddenError } from '../../appservice/errors';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../appservice/errors';
 import type { Actor, Conversation } from '../../appservice/domain/conversationService';
 import type { ChatPath } from '../../appservice/domain/chatRules';
-import { BookingModel, FeedPostModel } from '../../appservice/domain/models';
+import { BookingModel, ConversationModel, CustomerModel, FeedPostModel, NetworkModel } from '../../appservice/domain/models';
+import { ReadMarkers } from '../../appservice/domain/readMarkers';
+import { Unsend } from '../../appservice/domain/unsend';
+import { Attachments } from '../../appservice/domain/attachments';
+import { attachmentPolicyOf, checkAttachmentType } from '../../appservice/domain/attachmentPolicy';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { Caller } from '../auth';
 import type { PortalDeps } from '../portalDeps';
+import { readAttachmentUpload } from '../attachmentUpload';
+import { decodeCursor, encodeCursor } from '../../appservice/domain/pageCursor';
 
 const chatParams = z.object({ chatId: z.string().regex(/^ch_[A-Za-z0-9_-]{16}$/, 'not a chat id') });
 const txnId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and ._~- only');
+/** A Matrix event id (room versions 4+: "$" and URL-safe base64). */
+export const messageIdSchema = z.string().regex(/^\$[A-Za-z0-9+/=_-]{1,254}$/, 'not a message id');
+const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
+export const pageQuery = z.object({
+  cursor: z.string().min(1).max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
 
 export function actorOf(caller: Caller): Actor {
   if (caller.role !== 'customer' && caller.role !== 'admin') throw new ForbiddenError();
@@ -34,10 +48,73 @@ export function chatView(c: Conversation) {
   };
 }
 
+/** A page of conversations, newest activity first, with the caller's unread count on each. */
+export async function chatListPage(
+  deps: PortalDeps,
+  actor: Actor,
+  filter: Record<string, unknown>,
+  page: { cursor?: string; limit: number },
+) {
+  const { matrix, conversations, config } = deps.services;
+  const conditions: Record<string, unknown>[] = [filter];
+  if (page.cursor) {
+    const [ms, id] = decodeCursor(page.cursor, ['number', 'string'] as const);
+    const at = new Date(ms);
+    conditions.push({ $or: [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: id } }] });
+  }
+  const docs = await ConversationModel.find(conditions.length === 1 ? filter : { $and: conditions })
+    .sort({ lastActivityAt: -1, _id: -1 })
+    .limit(page.limit + 1)
+    .lean<Conversation[]>();
+  const chats = docs.slice(0, page.limit);
+  const unread = await new ReadMarkers(matrix, conversations, config.matrixDomain).unreadCounts(chats, actor);
+  const views = await withParticipants(chats);
+  const last = chats[chats.length - 1];
+  return {
+    chats: views.map((v) => ({ ...v, unreadCount: unread.get(v.id) ?? 0 })),
+    nextCursor: docs.length > page.limit && last ? encodeCursor([new Date(last.lastActivityAt).getTime(), last._id]) : null,
+  };
+}
+
+/** chatView plus each customer's name, for lists and details. */
+export async function withParticipants(chats: readonly Conversation[]) {
+  const networkId = chats[0]?.networkId;
+  const ids = [...new Set(chats.flatMap((c) => c.customerIds))];
+  const customers = networkId
+    ? await CustomerModel.find({ networkId, customerId: { $in: ids } })
+        .select({ customerId: 1, displayName: 1, avatarUrl: 1, kind: 1 })
+        .lean()
+    : [];
+  const byId = new Map(customers.map((c) => [c.customerId, c]));
+  return chats.map((c) => ({
+    ...chatView(c),
+    participants: c.customerIds.map((id) => {
+      const person = byId.get(id);
+      return { customerId: id, displayName: person?.displayName ?? null, avatarUrl: person?.avatarUrl ?? null, kind: person?.kind ?? null };
+    }),
+  }));
+}
+
 export function chatRoutes(deps: PortalDeps) {
-  const { conversations } = deps.services;
+  const { conversations, matrix } = deps.services;
+  const readMarkers = new ReadMarkers(matrix, conversations, deps.services.config.matrixDomain);
+  const unsend = new Unsend(matrix, conversations);
+  const attachments = new Attachments(matrix, conversations);
 
   return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/chats',
+      summary: "This customer's conversations (direct and support), newest activity first, with unread counts",
+      roles: ['customer'],
+      query: pageQuery,
+      handler: async ({ query, caller }) => {
+        const actor = actorOf(caller);
+        await conversations.assertChatsEnabled(actor.networkId);
+        return chatListPage(deps, actor, { networkId: actor.networkId, customerIds: actor.id }, query);
+      },
+    }),
+
     defineRoute({
       method: 'post',
       path: '/v1/chats',
@@ -80,7 +157,8 @@ export function chatRoutes(deps: PortalDeps) {
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
         await conversations.assertChatsEnabled(actor.networkId);
-        return chatView(await conversations.getForParticipant(params.chatId, actor));
+        const [view] = await withParticipants([await conversations.getForParticipant(params.chatId, actor)]);
+        return view;
       },
     }),
 
@@ -116,6 +194,91 @@ export function chatRoutes(deps: PortalDeps) {
         const conversation = await conversations.getForParticipant(params.chatId, actor);
         const eventId = await conversations.sendText(conversation, actor, body.txnId, body.body);
         return { id: eventId, chatId: conversation._id, txnId: body.txnId };
+      },
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/v1/chats/:chatId/messages/:messageId',
+      summary: "Unsend one's own message (a Matrix redaction); it disappears for everyone",
+      roles: ['customer', 'admin'],
+      params: chatParams.extend({ messageId: messageIdSchema }),
+      handler: async ({ params, caller }) => {
+        const actor = actorOf(caller);
+        await conversations.assertChatsEnabled(actor.networkId);
+        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        await unsend.unsend(conversation, actor, params.messageId);
+        return undefined;
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/chats/:chatId/read',
+      summary: 'Mark the conversation read up to a message (Matrix read receipt and fully-read marker)',
+      roles: ['customer', 'admin'],
+      params: chatParams,
+      body: z.strictObject({ messageId: messageIdSchema }),
+      handler: async ({ params, body, caller }) => {
+        const actor = actorOf(caller);
+        await conversations.assertChatsEnabled(actor.networkId);
+        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        return { chatId: conversation._id, ...(await readMarkers.markRead(conversation, actor, body.messageId)) };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/chats/:chatId/attachments',
+      summary: "Send a file (multipart field `file`, plus `txnId`), checked by content against the network's attachment policy",
+      roles: ['customer', 'admin'],
+      params: chatParams,
+      rawBody: { file: { type: 'string', format: 'binary' }, txnId: { type: 'string' } },
+      status: 201,
+      handler: async ({ params, caller, ctx }) => {
+        const actor = actorOf(caller);
+        await conversations.assertChatsEnabled(actor.networkId);
+        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const network = await NetworkModel.findById(actor.networkId).lean();
+        if (!network) throw new NotFoundError('network');
+        const policy = attachmentPolicyOf(network);
+        const upload = await readAttachmentUpload(ctx.req, policy.maxBytes);
+        const txn = txnId.safeParse(upload.txnId);
+        if (!txn.success) throw new InvalidRequestError('txnId', upload.txnId === undefined ? 'required' : txn.error.issues[0]!.message);
+        const { fileTypeFromBuffer } = await import('file-type');
+        const mimeType = checkAttachmentType(policy, (await fileTypeFromBuffer(upload.data))?.mime);
+        const sent = await attachments.send(conversation, actor, txn.data, { data: upload.data, name: upload.name, mimeType });
+        return {
+          id: sent.messageId,
+          chatId: conversation._id,
+          txnId: txn.data,
+          attachment: { mediaId: sent.mediaId, name: upload.name, mimeType, size: upload.data.length },
+        };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/v1/chats/:chatId/media/:mediaId',
+      summary: 'Download an attachment of this conversation (participants only), streamed',
+      roles: ['customer', 'admin'],
+      params: chatParams.extend({ mediaId: mediaIdSchema }),
+      handler: async ({ params, caller, ctx }) => {
+        const actor = actorOf(caller);
+        await conversations.assertChatsEnabled(actor.networkId);
+        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const media = await attachments.open(conversation, actor, params.mediaId);
+        const { response } = media;
+        ctx.status = 200;
+        ctx.type = response.headers.get('content-type') ?? 'application/octet-stream';
+        const length = response.headers.get('content-length');
+        if (length) ctx.length = Number(length);
+        ctx.attachment(media.name);
+        // The file is served from the API's origin: never let a browser run or re-interpret it.
+        ctx.set('X-Content-Type-Options', 'nosniff');
+        ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
+        ctx.body = response.body ? Readable.fromWeb(response.body as import('node:stream/web').ReadableStream) : '';
+        return undefined;
       },
     }),
   ];

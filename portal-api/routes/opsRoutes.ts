@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { pingDatabase } from '../../appservice/domain/database';
-import { NetworkModel } from '../../appservice/domain/models';
-import { NotFoundError } from '../../appservice/errors';
+import { setChatsEnabled } from '../chatsToggle';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -67,12 +66,7 @@ export function opsRoutes(deps: PortalDeps) {
       params: z.object({ nid: hostIdSchema }),
       body: z.strictObject({ enabled: z.boolean() }),
       handler: async ({ params, body }) => {
-        const network = await NetworkModel.findOneAndUpdate(
-          { _id: params.nid },
-          { $set: { chatsEnabled: body.enabled } },
-          { returnDocument: 'after' },
-        ).lean();
-        if (!network) throw new NotFoundError('network');
+        const network = await setChatsEnabled(params.nid, body.enabled);
         return { networkId: network._id, chatsEnabled: network.chatsEnabled };
       },
     }),

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { ForbiddenError, NotFoundError } from '../errors';
+import type { MatrixApi } from '../matrix/matrixApi';
+import type { Actor, Conversation, ConversationService } from './conversationService';
+import { forgetUnsentMessage } from './adminNotifications';
+
+/**
+ * Rule 8: the sender of a message, and only the sender, can unsend it. It becomes a Matrix
+ * redaction sent as the sender's own virtual user, so every Matrix client drops it too.
+ */
+export class Unsend {
+  constructor(
+    private readonly api: MatrixApi,
+    private readonly conversations: ConversationService,
+  ) {}
+
+  async unsend(conversation: Conversation, actor: Actor, messageId: string): Promise<void> {
+    const room = await this.conversations.ensureRoom(conversation);
+    const sender = this.conversations.matrixUserOf(actor);
+    if (actor.kind === 'admin') await this.conversations.ensureJoined(room.roomId, sender);
+    const event = await this.api.getEvent(room.roomId, messageId, sender);
+    if (!event || event.type !== 'm.room.message') throw new NotFoundError('message');
+    if (event.sender !== sender) throw new ForbiddenError('only the sender can unsend a message');
+    // Unsending twice is not an error: the message is gone either way.
+    if (event.unsigned?.redacted_because || Object.keys(event.content ?? {}).length === 0) return;
+    // Deterministic transaction id: a retried unsend reaches Synapse as the same redaction.
+    const txnId = `u.${createHash('sha256').update(`${room.roomId}|${messageId}`).digest('hex').slice(0, 40)}`;
+    await this.api.redact(room.roomId, messageId, txnId, sender);
+    await forgetUnsentMessage(messageId);
+  }
+}

@@ -1,0 +1,116 @@
+import { createHmac } from 'node:crypto';
+import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { WebhookDeliveryModel } from '../appservice/domain/adminNotifications';
+import { NetworkModel } from '../appservice/domain/models';
+import type { Logger } from '../appservice/logger';
+
+/**
+ * The outbound channel of admin notifications: each pending webhook delivery (written by the
+ * appservice, appservice/domain/adminNotifications.ts) becomes a BullMQ job that POSTs the payload
+ * to the network's webhook URL, signed with HMAC-SHA256, retried with exponential backoff.
+ *
+ * A relay moves pending deliveries from MongoDB into the queue; the job id is the delivery id, so
+ * two relays (or a relay restarted between enqueue and marking) queue a delivery once.
+ */
+
+export const NOTIFICATION_DELIVERY_QUEUE = 'notification-delivery';
+export const SIGNATURE_HEADER = 'X-Chat-Signature-256';
+
+const JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 24 * 3600, count: 10000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+const RELAY_INTERVAL_MS = 500;
+const RELAY_BATCH = 100;
+const DELIVERY_TIMEOUT_MS = 10000;
+
+interface DeliveryJob {
+  deliveryId: string;
+}
+
+/** `sha256=<hex>` of the exact body bytes; receivers recompute it with the network's secret. */
+export function signWebhookBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export interface NotificationDeliveryHandle {
+  stop(): Promise<void>;
+}
+
+export async function startNotificationDelivery(connection: Redis, log: Logger): Promise<NotificationDeliveryHandle> {
+  const queue = new Queue<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
+  const worker = new Worker<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, (job) => deliver(job, log), { connection, concurrency: 4 });
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    log.warn({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, final, err: err.message }, 'webhook delivery failed');
+    void WebhookDeliveryModel.updateOne(
+      { _id: job.data.deliveryId, status: { $ne: 'delivered' } },
+      { $set: { attempts: job.attemptsMade, lastError: err.message.slice(0, 500), ...(final ? { status: 'failed' } : {}) } },
+    ).catch(() => undefined);
+  });
+  worker.on('error', (err) => log.error({ err: err.message }, 'notification delivery worker error'));
+  await worker.waitUntilReady();
+
+  let stopped = false;
+  let relaying: Promise<void> = Promise.resolve();
+  const relay = async () => {
+    const pending = await WebhookDeliveryModel.find({ status: 'pending' }).sort({ createdAt: 1 }).limit(RELAY_BATCH).lean();
+    for (const delivery of pending) {
+      await queue.add('deliver-webhook', { deliveryId: delivery._id }, { jobId: delivery._id });
+      await WebhookDeliveryModel.updateOne({ _id: delivery._id, status: 'pending' }, { $set: { status: 'queued' } });
+    }
+  };
+  const timer = setInterval(() => {
+    relaying = relaying
+      .then(() => (stopped ? undefined : relay()))
+      // MongoDB or Redis down: pending deliveries stay pending and the next tick tries again.
+      .catch((err) => log.warn({ err: (err as Error).message }, 'webhook relay paused'));
+  }, RELAY_INTERVAL_MS);
+
+  log.info('notification delivery started');
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await relaying;
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+
+async function deliver(job: Job<DeliveryJob>, log: Logger): Promise<{ status: number } | { skipped: string }> {
+  const delivery = await WebhookDeliveryModel.findById(job.data.deliveryId).lean();
+  if (!delivery || delivery.status === 'delivered') return { skipped: 'already delivered' };
+  const network = await NetworkModel.findById(delivery.networkId).lean();
+  const url = network?.notifications?.webhookUrl;
+  const secret = network?.notifications?.webhookSecret;
+  if (!url || !secret) {
+    // The channel was switched off after the message arrived: nothing to send.
+    await WebhookDeliveryModel.updateOne({ _id: delivery._id }, { $set: { status: 'skipped' } });
+    return { skipped: 'no webhook configured' };
+  }
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [SIGNATURE_HEADER]: signWebhookBody(secret, delivery.payloadJson),
+      'X-Chat-Delivery': delivery._id,
+    },
+    body: delivery.payloadJson,
+    signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    redirect: 'error',
+  });
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+  await WebhookDeliveryModel.updateOne(
+    { _id: delivery._id },
+    { $set: { status: 'delivered', deliveredAt: new Date(), attempts: job.attemptsMade + 1 }, $unset: { lastError: 1 } },
+  );
+  log.debug({ deliveryId: delivery._id, status: res.status }, 'webhook delivered');
+  return { status: res.status };
+}
