@@ -25,7 +25,8 @@ export function readAttachmentUpload(req: IncomingMessage, maxBytes: number): Pr
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { files: 1, fileSize: maxBytes, fields: 4, fieldSize: 1024, parts: 8 },
+        // One byte past the limit is enough to know the file is too large; busboy drops the rest.
+        limits: { files: 1, fileSize: maxBytes + 1, fields: 4, fieldSize: 1024, parts: 8 },
       });
     } catch {
       reject(new InvalidRequestError('file', 'send multipart/form-data with a file field'));
@@ -44,12 +45,15 @@ export function readAttachmentUpload(req: IncomingMessage, maxBytes: number): Pr
       }
       const current = { name: cleanName(info.filename), chunks: [] as Buffer[] };
       file = current;
+      let received = 0;
       stream.on('data', (chunk: Buffer) => {
-        if (!tooLarge) current.chunks.push(chunk);
-      });
-      stream.on('limit', () => {
-        tooLarge = true;
-        current.chunks = [];
+        received += chunk.length;
+        if (received > maxBytes) {
+          tooLarge = true;
+          current.chunks = [];
+        } else {
+          current.chunks.push(chunk);
+        }
       });
     });
     parser.on('error', () => reject(new InvalidRequestError('file', 'the multipart body is malformed or incomplete')));
