@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { startServices, type TestServices } from '../support/harness';
@@ -9,9 +9,11 @@ import { createNetwork, type NetworkFixture } from './networkFixture';
  * types and size limit before anything reaches Synapse, and downloads go to participants only.
  */
 
-const MEDIA_DIR = () => join(process.env.TEST_DATA_DIR!, 'synapse', 'media');
+/** Originals uploaded to Synapse's media repository (thumbnails live elsewhere). */
+const MEDIA_DIR = () => join(process.env.TEST_DATA_DIR!, 'synapse', 'media', 'local_content');
 
 function countMediaFiles(dir = MEDIA_DIR()): number {
+  if (!existsSync(dir)) return 0;
   let n = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
