@@ -1,0 +1,135 @@
+import { startServices, eventually, type TestServices } from '../support/harness';
+import { createNetwork, type NetworkFixture } from './networkFixture';
+
+/**
+ * Rules 3–6 through HTTP: who appears on the Community page under each visibility, who can be
+ * messaged through a Feed post or a shared booking, and the privacy rule from both sides.
+ */
+describe('community page and starting chats', () => {
+  let s: TestServices;
+  let n: NetworkFixture;
+
+  beforeAll(async () => {
+    s = await startServices();
+    n = await createNetwork(s, {
+      locations: ['downtown', 'harbour'],
+      customers: {
+        vera: { displayName: 'Vera Viewer', locationIds: ['downtown'] },
+        lena: { displayName: 'Lena Lund', locationIds: ['downtown'] },
+        otto: { displayName: 'Otto Olsen', locationIds: ['harbour'] },
+        paul: { displayName: 'Paul Poster', locationIds: ['harbour'], hideNameOnBookings: true },
+        hugo: { displayName: 'Hugo Hidden', locationIds: ['downtown'], hideNameOnBookings: true },
+        nina: { kind: 'nonmember', displayName: 'Nina Nonmember', locationIds: ['downtown'] },
+        dora: { displayName: 'Dora Deactivated', locationIds: ['downtown'], status: 'deactivated' },
+      },
+    });
+    // Paul hides his name but made himself visible by posting on Feed.
+    await s.api('PUT', `/v1/networks/${n.net}/feed-posts/p-paul`, n.service, { authorId: 'paul', createdAt: new Date().toISOString() });
+    await s.api('PUT', `/v1/networks/${n.net}/feed-posts/p-otto`, n.service, { authorId: 'otto', createdAt: new Date().toISOString() });
+    await s.api('PUT', `/v1/networks/${n.net}/bookings/b-shared`, n.service, { participantIds: ['vera', 'otto', 'hugo'], shared: true });
+    await s.api('PUT', `/v1/networks/${n.net}/bookings/b-private`, n.service, { participantIds: ['vera', 'otto'], shared: false });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  const setVisibility = (communityVisibility: string) =>
+    s.api('PUT', `/v1/networks/${n.net}`, n.service, { name: 'Flex Offices', communityVisibility });
+  const community = async (who: string, query = '') => {
+    const res = await s.api('GET', `/v1/community${query}`, n.customer(who));
+    expect(res.status).toBe(200);
+    return (res.body.people as Array<{ customerId: string }>).map((p) => p.customerId);
+  };
+  const startChat = (from: string, to: string, via?: { type: string; id?: string }) =>
+    s.api('POST', '/v1/chats', n.customer(from), { userId: to, ...(via ? { via } : {}) });
+
+  test('network_members: active members of the network, hidden people left out unless they posted', async () => {
+    await setVisibility('network_members');
+    expect(await community('vera')).toEqual(['lena', 'otto', 'paul']);
+    expect(await community('vera', '?locationId=harbour')).toEqual(['otto', 'paul']);
+    expect(await community('vera', '?q=ol')).toEqual(['otto']);
+  });
+
+  test('location_members: only members sharing a location with the viewer', async () => {
+    await setVisibility('location_members');
+    expect(await community('vera')).toEqual(['lena']);
+    expect(await community('otto')).toEqual(['paul']);
+    expect(await community('vera', '?locationId=harbour')).toEqual([]);
+    const refused = await startChat('vera', 'otto', { type: 'community' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('recipient_not_reachable');
+  });
+
+  test('administrators: nobody is listed, but Feed posts and shared bookings still open chats', async () => {
+    await setVisibility('administrators');
+    expect(await community('vera')).toEqual([]);
+    expect((await startChat('vera', 'lena', { type: 'community' })).body.error.code).toBe('recipient_not_reachable');
+
+    const viaPost = await startChat('vera', 'otto', { type: 'feed_post', id: 'p-otto' });
+    expect(viaPost.status).toBe(200);
+    expect(viaPost.body.kind).toBe('direct');
+    // A post by someone else does not reach Lena; a private booking reaches nobody.
+    expect((await startChat('vera', 'lena', { type: 'feed_post', id: 'p-otto' })).body.error.code).toBe('recipient_not_reachable');
+    expect((await startChat('lena', 'otto', { type: 'booking', id: 'b-private' })).body.error.code).toBe('recipient_not_reachable');
+    const viaBooking = await startChat('otto', 'vera', { type: 'booking', id: 'b-shared' });
+    expect(viaBooking.body.id).toBe(viaPost.body.id);
+  });
+
+  test('privacy: a hidden customer cannot be reached by others, and the refusal looks like any other', async () => {
+    await setVisibility('network_members');
+    const hidden = await startChat('vera', 'hugo', { type: 'booking', id: 'b-shared' });
+    const unknown = await startChat('vera', 'nobody-here');
+    expect(hidden.status).toBe(403);
+    expect(hidden.body).toEqual(unknown.body);
+    expect((await startChat('vera', 'hugo')).status).toBe(403);
+  });
+
+  test('privacy: when the hidden customer starts the chat, the other side can answer and now sees them', async () => {
+    const started = await startChat('hugo', 'vera', { type: 'community' });
+    expect(started.status).toBe(200);
+    const answered = await startChat('vera', 'hugo');
+    expect(answered.body.id).toBe(started.body.id);
+    expect((await s.api('POST', `/v1/chats/${answered.body.id}/messages`, n.customer('vera'), { txnId: 'v1', body: 'hi Hugo' })).status).toBe(201);
+    expect(await community('vera')).toContain('hugo');
+    // Only towards Vera: Lena still cannot see or reach Hugo.
+    expect(await community('lena')).not.toContain('hugo');
+  });
+
+  test('existing conversations stay writable when visibility narrows', async () => {
+    await setVisibility('network_members');
+    const chat = await startChat('vera', 'lena');
+    await setVisibility('administrators');
+    const sent = await s.api('POST', `/v1/chats/${chat.body.id}/messages`, n.customer('lena'), { txnId: 'l1', body: 'still here' });
+    expect(sent.status).toBe(201);
+    expect((await startChat('lena', 'vera')).body.id).toBe(chat.body.id);
+  });
+
+  test('non-members, deactivated customers and the viewer are never listed; pages follow the cursor', async () => {
+    await setVisibility('network_members');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { people: Array<{ customerId: string; displayName: string }>; nextCursor: string | null } } = await s.api(
+        'GET',
+        `/v1/community?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        n.customer('lena'),
+      );
+      seen.push(...res.body.people.map((p) => p.customerId));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    // Not Nina (non-member), Dora (deactivated), Hugo (hidden) or Lena herself.
+    expect(seen).toEqual(['otto', 'paul', 'vera']);
+  });
+
+  test('a customer lists their own conversations, newest activity first', async () => {
+    const order = async () => {
+      const res = await s.api('GET', '/v1/chats', n.customer('vera'));
+      return res.body.chats.map((c: { participants: Array<{ customerId: string }> }) => c.participants.map((p) => p.customerId).sort().join('+'));
+    };
+    // Lena's "still here" is the newest message, then Vera's "hi Hugo", then the quiet chat with Otto
+    // (the index follows Synapse's events, so give it a moment).
+    const expected = ['lena+vera', 'hugo+vera', 'otto+vera'];
+    await eventually('chats ordered by activity', async () => JSON.stringify(await order()) === JSON.stringify(expected));
+    expect(await order()).toEqual(expected);
+  });
+});
