@@ -81,7 +81,9 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'q
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.join('.') : where;
+  // An unknown key is named itself, so the caller sees which field to drop.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const field = path.length > 0 ? path.join('.') : where;
   throw new InvalidRequestError(field, issue.message);
 }
 
