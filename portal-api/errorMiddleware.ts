@@ -36,6 +36,10 @@ export function toAppError(err: unknown): AppError {
   if (isDatabaseError(err)) return new UpstreamUnavailableError('mongodb');
   if (isRedisError(err)) return new UpstreamUnavailableError('redis');
   const e = err as { status?: number; expose?: boolean; type?: string };
+  // @koa/bodyparser 6 reports malformed JSON as a bare SyntaxError with status 400.
+  if (err instanceof SyntaxError && e.status === 400) {
+    return new AppError('invalid_request', 400, 'body: the request body is not valid JSON', { field: 'body' });
+  }
   // The body parser's client errors (http-errors with a `type`): bad JSON, too large, bad charset.
   if (e?.expose === true && typeof e.type === 'string' && typeof e.status === 'number' && e.status < 500) {
     if (e.status === 413) return new AppError('payload_too_large', 413, 'the request body is too large');
