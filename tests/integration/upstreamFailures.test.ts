@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRootLogger } from '../../appservice/logger';
+import { ConversationModel } from '../../appservice/domain/models';
+import { mintToken, type Role } from '../../portal-api/auth';
+import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
+import { freePort } from '../../scripts/stack/freePort';
+import { startFerretDb, type MongoHandle } from '../../scripts/stack/mongoServer';
+import { startRedis, type RedisHandle } from '../../scripts/stack/redisServer';
+import { callApi, testConfig, uniqueId } from '../support/harness';
+
+/**
+ * Synapse, MongoDB or Redis down: the portal answers 503 upstream_unavailable with Retry-After,
+ * quickly, never a 500 or a hanging request. This file runs its own MongoDB-compatible server and
+ * Redis so it can stop them, and points its portal at a Synapse port nobody listens on.
+ */
+describe('upstream failures', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'upstream-failures-'));
+  const log = createRootLogger('silent', 'test');
+  let mongo: MongoHandle;
+  let redis: RedisHandle;
+  let portal: PortalApiHandle;
+  const net = uniqueId('net');
+  let token: (role: Role, sub: string) => string;
+
+  beforeAll(async () => {
+    [mongo, redis] = await Promise.all([startFerretDb({ dataDir, database: 'upstream_failures' }), startRedis({ dataDir })]);
+    const deadSynapse = `http://127.0.0.1:${await freePort()}`;
+    const config = testConfig({ MONGODB_URI: mongo.uri, REDIS_URL: redis.url, SYNAPSE_URL: deadSynapse });
+    portal = await startPortalApi(config, { log });
+    token = (role, sub) =>
+      mintToken(
+        { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
+        { role, sub, net },
+      );
+    const service = token('service', 'host');
+    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, service, { name: 'Flex Offices' })).status).toBe(200);
+    for (const cid of ['alice', 'bob']) {
+      const res = await callApi(portal.url, 'PUT', `/v1/networks/${net}/customers/${cid}`, service, {
+        kind: 'member',
+        displayName: cid,
+        locationIds: [],
+        hideNameOnBookings: false,
+        status: 'active',
+      });
+      expect(res.status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await portal?.stop();
+    await Promise.allSettled([mongo?.stop(), redis?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function timed(method: string, path: string, who: string, body?: unknown) {
+    const started = Date.now();
+    const res = await callApi(portal.url, method, path, token('customer', who), body);
+    return { ...res, ms: Date.now() - started };
+  }
+
+  function expectUnavailable(res: { status: number; body: any; headers: Headers; ms: number }, withinMs: number) {
+    expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: 'upstream_unavailable' });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.ms).toBeLessThan(withinMs);
+    // The message names no host, port or driver detail.
+    expect(res.body.error.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|Mongo|ioredis/);
+  }
+
+  test('Synapse down: starting a chat, sending and reading history answer 503', async () => {
+    expectUnavailable(await timed('POST', '/v1/chats', 'alice', { userId: 'bob' }), 5000);
+    const chatId = `ch_${'A'.repeat(16)}`;
+    await ConversationModel.create({
+      _id: chatId,
+      networkId: net,
+      kind: 'direct',
+      key: `direct/${JSON.stringify([net, 'alice', 'bob-2'])}`,
+      customerIds: ['alice', 'bob'],
+      startedBy: 'alice',
+      roomId: '!unreachable:localhost',
+      lastActivityAt: new Date(),
+    });
+    expectUnavailable(await timed('POST', `/v1/chats/${chatId}/messages`, 'alice', { txnId: 't1', body: 'hello?' }), 5000);
+    expectUnavailable(await timed('GET', `/v1/chats/${chatId}/messages`, 'bob'), 5000);
+    // What needs only MongoDB keeps working.
+    expect((await timed('GET', '/v1/me/features', 'alice')).status).toBe(200);
+  });
+
+  test('MongoDB down: requests answer 503 within seconds', async () => {
+    await mongo.stop();
+    expectUnavailable(await timed('GET', '/v1/me/features', 'alice'), 10000);
+    expectUnavailable(await timed('GET', '/v1/community', 'bob'), 10000);
+  });
+
+  test('Redis down: requests answer 503 at once', async () => {
+    await redis.stop();
+    expectUnavailable(await timed('GET', '/v1/me/features', 'alice'), 3000);
+  });
+});
