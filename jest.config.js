@@ -12,4 +12,6 @@ module.exports = {
   testTimeout: 120000,
   // Matrix-side tests share one Synapse; run files one after another (2-core machines anyway).
   maxWorkers: 1,
+  // Safety net for CI: a leaked reconnecting client must not keep a finished run alive.
+  forceExit: true,
 };

@@ -1,3 +1,4 @@
+import { stopOnce } from './lifecycle';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config';
 import { createRootLogger, type Logger } from './logger';
@@ -56,11 +57,11 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
     port,
     services,
     ping,
-    async stop() {
+    stop: stopOnce(async () => {
       await closeServer(server);
       await processor.stop();
       await disconnectDatabase();
-    },
+    }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { stopOnce } from '../appservice/lifecycle';
 import type { Config } from '../appservice/config';
 import type { Logger } from '../appservice/logger';
 import { startAppservice, type AppserviceHandle } from '../appservice/start';
@@ -20,11 +21,11 @@ export async function startAllInOne(config: Config, log: Logger): Promise<AllInO
     appservice,
     portalApi,
     worker,
-    async stop() {
+    stop: stopOnce(async () => {
       // Stop taking requests first, then let the worker finish, then the Synapse listener.
       await portalApi.stop();
       await worker.stop();
       await appservice.stop();
-    },
+    }),
   };
 }

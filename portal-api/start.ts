@@ -1,9 +1,10 @@
+import { atMost, stopOnce } from '../appservice/lifecycle';
 import type { Config } from '../appservice/config';
 import { createRootLogger, type Logger } from '../appservice/logger';
 import { connectDatabase, disconnectDatabase } from '../appservice/domain/database';
 import { createCoreServices } from '../appservice/coreServices';
 import { boundPort, closeServer, listen } from '../appservice/httpServer';
-import { createProducerConnection } from '../provisioning/redisConnection';
+import { createProducerConnection, waitUntilReady } from '../provisioning/redisConnection';
 import { ProvisioningQueue } from '../provisioning/provisioningQueue';
 import { createPortalApp } from './app';
 import type { PortalDeps } from './portalDeps';
@@ -21,6 +22,11 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
   const services = createCoreServices(config, log);
   const redis = createProducerConnection(config.redisUrl);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  await waitUntilReady(redis, config.redisUrl).catch(async (err) => {
+    redis.disconnect();
+    await disconnectDatabase();
+    throw err;
+  });
   const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis };
   const app = createPortalApp(deps, log);
   const server = await listen(app, config.portalApi.host, config.portalApi.port);
@@ -31,11 +37,11 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
     port,
     url,
     deps,
-    async stop() {
+    stop: stopOnce(async () => {
       await closeServer(server);
-      await deps.queue.close();
+      await atMost(deps.queue.close(), 1000);
       redis.disconnect();
       await disconnectDatabase();
-    },
+    }),
   };
 }

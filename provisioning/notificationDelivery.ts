@@ -3,6 +3,8 @@ import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WebhookDeliveryModel } from '../appservice/domain/adminNotifications';
 import { NetworkModel } from '../appservice/domain/models';
+import { closeWorker } from './workerShutdown';
+import { atMost } from '../appservice/lifecycle';
 import type { Logger } from '../appservice/logger';
 
 /**
@@ -77,8 +79,9 @@ export async function startNotificationDelivery(connection: Redis, log: Logger):
       stopped = true;
       clearInterval(timer);
       await relaying;
-      await worker.close();
-      await queue.close();
+      await closeWorker(worker);
+      // With Redis gone a queue's close waits for a reconnect that never comes: bounded.
+      await atMost(queue.close(), 1000);
     },
   };
 }

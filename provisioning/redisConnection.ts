@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { ConfigError } from '../appservice/config';
 
 /**
  * ioredis connections for BullMQ. Workers wait for Redis to come back (maxRetriesPerRequest: null,
@@ -15,5 +16,21 @@ export function createProducerConnection(url: string, extra: RedisOptions = {}):
     connectTimeout: 3000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     ...extra,
+  });
+}
+
+/** Resolves once the connection is ready; a Redis that cannot be reached at start stops it, naming REDIS_URL. */
+export function waitUntilReady(redis: Redis, url: string, timeoutMs = 5000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new ConfigError('REDIS_URL', `cannot connect to ${url.replace(/\/\/[^@/]*@/, '//***@')} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
   });
 }

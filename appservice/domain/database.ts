@@ -1,24 +1,31 @@
 import mongoose from 'mongoose';
 import { ConfigError } from '../config';
-import { ALL_MODELS } from './models';
+import './models';
 
 /**
  * One MongoDB connection per process, shared by the components running in it (reference-counted,
  * so the all-in-one process and tests can start and stop components independently).
  */
 let users = 0;
+let connectedUri: string | null = null;
 
 export async function connectDatabase(uri: string): Promise<void> {
   users++;
   if (users > 1) {
+    if (connectedUri !== uri) {
+      users--;
+      throw new Error(`this process is already connected to ${redactUri(connectedUri ?? '')}; one MongoDB per process`);
+    }
     await mongoose.connection.asPromise();
     return;
   }
+  connectedUri = uri;
   try {
     // No buffering: with MongoDB down a request fails fast (503) instead of hanging.
     mongoose.set('bufferCommands', false);
-    await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, bufferCommands: false });
-    await Promise.all(ALL_MODELS.map((model) => model.init()));
+    await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, bufferCommands: false, autoIndex: false });
+    // Explicit and idempotent, on every connect: every registered model's indexes exist before use.
+    await Promise.all(mongoose.modelNames().map((name) => mongoose.model(name).createIndexes()));
   } catch (err) {
     users--;
     await mongoose.disconnect().catch(() => undefined);
