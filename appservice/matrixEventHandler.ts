@@ -1,56 +1,86 @@
 import type { Logger } from './logger';
 import type { MatrixApi, MatrixEvent } from './matrix/matrixApi';
 import { botUserId, parseVirtualUserId } from './matrix/virtualUsers';
-import { ConversationModel } from './domain/models';
-import { recordSupportMessageNotification } from './domain/adminNotifications';
+import type { ConversationService } from './domain/conversationService';
+import { forgetUnsentMessage, recordSupportMessageNotification } from './domain/adminNotifications';
+import { indexMessage, indexRedaction, IndexedMessageModel, redactionTarget } from './domain/messageIndex';
+import { MatrixInvites } from './domain/matrixInvites';
+import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
+import { ReadMarkerModel } from './domain/readMarkers';
+import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
 
 /**
  * What the service does with each event Synapse pushes. Every branch is idempotent: the
  * transaction processor may replay an event after a crash.
  */
-export class MatrixEventHandler {
+export class MatrixEventHandler implements TransactionHandlers {
   private readonly bot: string;
+  private readonly invites: MatrixInvites;
+  private readonly attachmentGuard: MatrixAttachmentGuard;
 
   constructor(
     private readonly api: MatrixApi,
+    conversations: ConversationService,
     private readonly domain: string,
     private readonly log: Logger,
   ) {
     this.bot = botUserId(domain);
+    this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
+    this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }));
   }
 
-  readonly handle = async (event: MatrixEvent): Promise<void> => {
-    if (event.type === 'm.room.message') return this.onMessage(event);
-    if (event.type === 'm.room.member' && event.content?.membership === 'invite') return this.onInvite(event);
+  readonly event = async (event: MatrixEvent): Promise<void> => {
+    switch (event.type) {
+      case 'm.room.message':
+        return this.onMessage(event);
+      case 'm.room.redaction':
+        await indexRedaction(event, this.domain);
+        // Unsent in a Matrix client: the administrators' notification about it goes too.
+        if (redactionTarget(event)) await forgetUnsentMessage(redactionTarget(event)!);
+        return;
+      case 'm.room.member':
+        if (event.content?.membership === 'invite' && event.sender !== this.bot && parseVirtualUserId(event.state_key ?? '', this.domain)) {
+          await this.invites.handleInvite(event.room_id, event.sender, event.state_key!);
+        }
+        return;
+    }
+  };
+
+  readonly ephemeral = async (event: EphemeralEvent): Promise<void> => {
+    if (event.type === 'm.receipt' && event.content) await this.onReceipts(event.content);
   };
 
   private async onMessage(event: MatrixEvent): Promise<void> {
-    const body = typeof event.content?.body === 'string' ? event.content.body : '';
-    const sender = parseVirtualUserId(event.sender, this.domain);
-    const at = new Date(event.origin_server_ts);
-    // Only moves forward: replaying an older event leaves the newer preview in place.
-    await ConversationModel.updateOne(
-      { roomId: event.room_id, $or: [{ 'lastMessage.at': { $exists: false } }, { 'lastMessage.at': { $lte: at } }] },
-      {
-        $set: {
-          lastActivityAt: at,
-          lastMessage: { eventId: event.event_id, senderId: sender?.id ?? null, body: body.slice(0, 200), at },
-        },
-      },
-    );
-    await recordSupportMessageNotification(event, this.domain);
+    if (event.unsigned?.redacted_because) return;
+    if (event.sender !== this.bot && MatrixAttachmentGuard.isAttachment(event)) {
+      if (await this.attachmentGuard.enforce(event)) return;
+    }
+    const chatId = await indexMessage(event, this.domain);
+    if (chatId) await recordSupportMessageNotification(event, this.domain);
   }
 
-  /** An invite to one of our virtual users that the service did not send itself. */
-  private async onInvite(event: MatrixEvent): Promise<void> {
-    const invitee = event.state_key ?? '';
-    if (!parseVirtualUserId(invitee, this.domain) || event.sender === this.bot) return;
-    const conversation = await ConversationModel.exists({ roomId: event.room_id });
-    if (conversation) {
-      await this.api.join(event.room_id, invitee);
-      return;
+  /**
+   * Read receipts from Matrix clients move the participant's read marker, so reading in Element
+   * clears the unread count in the portal too. Markers only move forward.
+   */
+  private async onReceipts(content: Record<string, unknown>): Promise<void> {
+    for (const [eventId, receipts] of Object.entries(content)) {
+      const readers = (receipts as Record<string, Record<string, unknown>>)?.['m.read'] ?? {};
+      const ours = Object.keys(readers)
+        .map((userId) => parseVirtualUserId(userId, this.domain))
+        .filter((ref) => ref !== null);
+      if (ours.length === 0) continue;
+      const message = await IndexedMessageModel.findById(eventId).select({ chatId: 1, sentAt: 1 }).lean();
+      if (!message) continue;
+      for (const reader of ours) {
+        await ReadMarkerModel.updateOne(
+          { _id: `${message.chatId}|${reader.kind}:${reader.id}`, $or: [{ readAt: { $lt: message.sentAt } }, { readAt: { $exists: false } }] },
+          { $set: { chatId: message.chatId, eventId, readAt: message.sentAt } },
+          { upsert: true },
+        ).catch((err) => {
+          if ((err as { code?: number }).code !== 11000) throw err;
+        });
+      }
     }
-    this.log.info({ roomId: event.room_id, sender: event.sender, invitee }, 'refusing invite to a room the service did not create');
-    await this.api.leave(event.room_id, invitee, 'Conversations with this person start from the portal or an existing chat.');
   }
 }

@@ -23,8 +23,8 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   const log = (opts.log ?? createRootLogger(config.logLevel, 'appservice')).child({ module: 'appservice' });
   await connectDatabase(config.mongodbUri);
   const services = createCoreServices(config, log);
-  const handler = new MatrixEventHandler(services.matrix, config.matrixDomain, log.child({ module: 'events' }));
-  const processor = new TransactionProcessor(handler.handle, log.child({ module: 'transactions' }));
+  const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }));
+  const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
   const app = createAppserviceApp({
     hsToken: services.registration.hsToken,
     processor,

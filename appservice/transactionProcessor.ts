@@ -5,12 +5,24 @@ import { isDatabaseError } from './domain/database';
 import { UpstreamUnavailableError } from './errors';
 
 const RETRY_AFTER_OUTAGE_MS = 1000;
+const ROOM_CONCURRENCY = 16;
 
-export type EventHandler = (event: MatrixEvent) => Promise<void>;
+export interface EphemeralEvent {
+  type: string;
+  room_id?: string;
+  content?: Record<string, unknown>;
+}
+
+export interface TransactionHandlers {
+  /** Applied at most once per event_id (and idempotent for the crash in between). */
+  event(event: MatrixEvent): Promise<void>;
+  /** Typing and receipts: applied as they come; handlers must be idempotent. */
+  ephemeral(event: EphemeralEvent): Promise<void>;
+}
 
 /**
  * Applies stored appservice transactions to the service, one at a time and in arrival order (so
- * order is kept within every room). A transaction is stored before Synapse is acknowledged
+ * order is kept within every room; different rooms of a transaction run side by side). A transaction is stored before Synapse is acknowledged
  * (appserviceServer.ts); this loop picks up whatever is unprocessed, including what a crashed
  * process left behind. Each event is applied at most once: its event_id is recorded after its
  * handler succeeded, and handlers are idempotent for the crash between the two.
@@ -21,7 +33,7 @@ export class TransactionProcessor {
   private stopped = false;
 
   constructor(
-    private readonly handle: EventHandler,
+    private readonly handlers: TransactionHandlers,
     private readonly log: Logger,
   ) {}
 
@@ -58,16 +70,41 @@ export class TransactionProcessor {
           .sort({ createdAt: 1, _id: 1 })
           .lean();
         if (!txn) break;
-        for (const event of JSON.parse(txn.eventsJson) as MatrixEvent[]) await this.applyOnce(event);
+        await this.applyTransaction(JSON.parse(txn.eventsJson) as MatrixEvent[]);
+        for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
         await AppserviceTransactionModel.updateOne({ _id: txn._id }, { $set: { processedAt: new Date() } });
       }
     } while (this.again);
   }
 
+  /**
+   * Rooms are independent, so they are processed side by side; within a room events keep their
+   * order. Events already applied (by a run that crashed before marking the transaction) are skipped.
+   */
+  private async applyTransaction(events: MatrixEvent[]): Promise<void> {
+    const ids = events.map((e) => e?.event_id).filter((id): id is string => typeof id === 'string');
+    const done = new Set(
+      (await ProcessedEventModel.find({ _id: { $in: ids } }).select({ _id: 1 }).lean()).map((d) => String(d._id)),
+    );
+    const byRoom = new Map<string, MatrixEvent[]>();
+    for (const event of events) {
+      if (!event?.event_id || done.has(event.event_id)) continue;
+      const list = byRoom.get(event.room_id) ?? [];
+      list.push(event);
+      byRoom.set(event.room_id, list);
+    }
+    const rooms = [...byRoom.values()];
+    const lanes = Array.from({ length: Math.min(ROOM_CONCURRENCY, rooms.length) }, async () => {
+      for (let room = rooms.shift(); room; room = rooms.shift()) {
+        for (const event of room) await this.applyOnce(event);
+      }
+    });
+    await Promise.all(lanes);
+  }
+
   private async applyOnce(event: MatrixEvent): Promise<void> {
-    if (!event?.event_id || (await ProcessedEventModel.exists({ _id: event.event_id }))) return;
     try {
-      await this.handle(event);
+      await this.handlers.event(event);
     } catch (err) {
       if (isDatabaseError(err) || err instanceof UpstreamUnavailableError) throw err;
       // A failing event must not block every later one; it is logged with its id.

@@ -112,6 +112,20 @@ export function decideDirectChat(req: DirectChatRequest): Decision {
   return reached ? ALLOW : { allowed: false, reason: 'recipient_not_reachable' };
 }
 
+/**
+ * A Matrix client does not say how the requester found the recipient: the chat is allowed when any
+ * of the paths the requester actually has allows it.
+ */
+export function decideDirectChatByAnyPath(req: Omit<DirectChatRequest, 'path'>, paths: readonly ChatPath[]): Decision {
+  let refusal: Decision = { allowed: false, reason: 'recipient_not_reachable' };
+  for (const path of paths) {
+    const decision = decideDirectChat({ ...req, path });
+    if (decision.allowed) return decision;
+    refusal = decision;
+  }
+  return refusal;
+}
+
 /** Rule 2 (and 1): administrators reach every customer of their network; privacy never blocks them. */
 export function decideSupportChat(network: NetworkChatSettings, customer: CustomerFacts): Decision {
   if (!network.chatsEnabled) return { allowed: false, reason: 'chats_disabled' };

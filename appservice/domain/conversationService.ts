@@ -4,7 +4,7 @@ import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError
 import { MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
-import { decideDirectChat, decideSupportChat, type ChatPath, type CustomerFacts } from './chatRules';
+import { decideDirectChatByAnyPath, decideSupportChat, type ChatPath, type CustomerFacts } from './chatRules';
 import {
   AdministratorModel,
   ConversationModel,
@@ -51,7 +51,7 @@ export class ConversationService {
   ) {}
 
   /** A customer opens (or gets back) a direct conversation with another customer. */
-  async openDirect(requester: Actor, recipientId: string, path: ChatPath): Promise<Conversation> {
+  async openDirect(requester: Actor, recipientId: string, path: ChatPath | readonly ChatPath[]): Promise<Conversation> {
     const network = await this.requireNetwork(requester.networkId);
     if (!network.chatsEnabled) throw new ChatsDisabledError();
     const [me, other] = await Promise.all([
@@ -65,14 +65,16 @@ export class ConversationService {
     // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
     if (existing) return this.ensureRoom(existing);
     const hasPosted = (await FeedPostModel.exists({ networkId: requester.networkId, authorId: recipientId })) !== null;
-    const decision = decideDirectChat({
-      network: { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
-      requester: facts(me),
-      recipient: facts(other),
-      path,
-      recipientHasPostedOnFeed: hasPosted,
-      recipientStartedChatWithRequester: false,
-    });
+    const decision = decideDirectChatByAnyPath(
+      {
+        network: { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
+        requester: facts(me),
+        recipient: facts(other),
+        recipientHasPostedOnFeed: hasPosted,
+        recipientStartedChatWithRequester: false,
+      },
+      Array.isArray(path) ? path : [path as ChatPath],
+    );
     if (!decision.allowed) {
       if (decision.reason === 'chats_disabled') throw new ChatsDisabledError();
       throw new RecipientNotReachableError();

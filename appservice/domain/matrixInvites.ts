@@ -1,0 +1,91 @@
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { MatrixApi } from '../matrix/matrixApi';
+import { parseVirtualUserId, type VirtualUserRef } from '../matrix/virtualUsers';
+import type { ChatPath } from './chatRules';
+import { directKey, type ConversationService } from './conversationService';
+import { BookingModel, ConversationModel, FeedPostModel } from './models';
+
+/**
+ * Rule 10: invites from Matrix clients to our virtual users, under the same rules as the portal.
+ *
+ * A Matrix client that invites a customer into a room it created is asking to start a direct chat.
+ * When the rules allow it, the conversation opens in a room the service governs (created by the
+ * service bot, so the chats toggle and room settings stay enforceable: in the client's own room its
+ * creator would hold unlimited power) and the invitee leaves the client's room with a pointer to it.
+ * When they do not, the invitee leaves with the reason, which never says which rule refused.
+ */
+export type InviteOutcome =
+  | { kind: 'joined' }
+  | { kind: 'redirected'; roomId: string }
+  | { kind: 'refused'; reason: string };
+
+export const REFUSAL = {
+  foreign: 'Only people of the same coworking network on this server can message this person.',
+  administrator: 'Administrators are reached through the support conversation of the portal.',
+  notReachable: 'This person cannot be messaged.',
+  chatsDisabled: 'Chats are disabled for this network.',
+  existing: (roomId: string) => `You already have a conversation with this person: ${roomId}`,
+  redirected: (roomId: string) => `This conversation continues in ${roomId}`,
+} as const;
+
+export class MatrixInvites {
+  constructor(
+    private readonly api: MatrixApi,
+    private readonly conversations: ConversationService,
+    private readonly domain: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** `inviteeId` is one of our virtual users (the caller checks). */
+  async handleInvite(roomId: string, inviterId: string, inviteeId: string): Promise<InviteOutcome> {
+    const invitee = parseVirtualUserId(inviteeId, this.domain)!;
+    if (await ConversationModel.exists({ roomId })) {
+      // A room of ours (only the service bot may invite there).
+      await this.api.join(roomId, inviteeId);
+      return { kind: 'joined' };
+    }
+    const outcome = await this.decide(inviterId, invitee);
+    const reason = outcome.kind === 'redirected' ? REFUSAL.redirected(outcome.roomId) : outcome.kind === 'refused' ? outcome.reason : '';
+    this.log.info({ roomId, inviterId, inviteeId, outcome: outcome.kind, reason }, 'invite from a Matrix client');
+    await this.api.leave(roomId, inviteeId, reason);
+    return outcome;
+  }
+
+  private async decide(inviterId: string, invitee: VirtualUserRef): Promise<InviteOutcome> {
+    const inviter = parseVirtualUserId(inviterId, this.domain);
+    if (!inviter || inviter.networkId !== invitee.networkId) return { kind: 'refused', reason: REFUSAL.foreign };
+    if (invitee.kind === 'admin') return { kind: 'refused', reason: REFUSAL.administrator };
+    try {
+      if (inviter.kind === 'admin') {
+        const support = await this.conversations.openSupport(invitee.networkId, invitee.id, inviter);
+        return { kind: 'redirected', roomId: support.roomId! };
+      }
+      const existing = await ConversationModel.findOne({ key: directKey(invitee.networkId, inviter.id, invitee.id) }).lean();
+      if (existing?.roomId) return { kind: 'refused', reason: REFUSAL.existing(existing.roomId) };
+      const paths = await chatPathsBetween(invitee.networkId, inviter.id, invitee.id);
+      const conversation = await this.conversations.openDirect(inviter, invitee.id, paths);
+      return { kind: 'redirected', roomId: conversation.roomId! };
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'chats_disabled') return { kind: 'refused', reason: REFUSAL.chatsDisabled };
+      if (err instanceof AppError && (err.code === 'recipient_not_reachable' || err.code === 'not_found')) {
+        return { kind: 'refused', reason: REFUSAL.notReachable };
+      }
+      throw err;
+    }
+  }
+}
+
+/** Every path the requester has to the recipient: the Community page, Feed posts, shared bookings. */
+export async function chatPathsBetween(networkId: string, requesterId: string, recipientId: string): Promise<ChatPath[]> {
+  const [post, booking] = await Promise.all([
+    FeedPostModel.findOne({ networkId, authorId: recipientId }).select({ authorId: 1 }).lean(),
+    BookingModel.findOne({ networkId, shared: true, participantIds: { $all: [requesterId, recipientId] } })
+      .select({ participantIds: 1, shared: 1 })
+      .lean(),
+  ]);
+  const paths: ChatPath[] = [{ type: 'community' }];
+  if (post) paths.push({ type: 'feed_post', authorId: post.authorId });
+  if (booking) paths.push({ type: 'booking', participantIds: booking.participantIds, shared: booking.shared });
+  return paths;
+}

@@ -1,0 +1,120 @@
+import mongoose, { Schema } from 'mongoose';
+import type { MatrixEvent } from '../matrix/matrixApi';
+import { parseVirtualUserId } from '../matrix/virtualUsers';
+import { ConversationModel } from './models';
+
+/**
+ * The conversation index, fed from the events Synapse pushes: one entry per message (keyed by
+ * event_id, so replaying an event after a crash changes nothing), redactions, and the last-message
+ * preview of each conversation. Synapse stays the store of record; this is what lists and unread
+ * counts read, so they never need a Matrix call.
+ */
+const indexedMessageSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    chatId: { type: String, required: true },
+    roomId: { type: String, required: true },
+    senderMatrixId: { type: String, required: true },
+    sentAt: { type: Date, required: true },
+    msgtype: { type: String, required: true },
+    preview: { type: String, default: '' },
+    /** mxc:// URI of an attachment. */
+    mediaUrl: { type: String },
+    redacted: { type: Boolean, default: false },
+  },
+  { versionKey: false },
+);
+indexedMessageSchema.index({ chatId: 1, sentAt: -1 });
+
+export const IndexedMessageModel = mongoose.model('IndexedMessage', indexedMessageSchema, 'indexed_messages');
+
+const PREVIEW_LENGTH = 200;
+
+/** Adds a message event to the index; returns the conversation id, or null when the room is not ours. */
+export async function indexMessage(event: MatrixEvent, domain: string): Promise<string | null> {
+  const conversation = await ConversationModel.findOne({ roomId: event.room_id }).select({ _id: 1 }).lean();
+  if (!conversation) return null;
+  const content = event.content ?? {};
+  const body = typeof content.body === 'string' ? content.body : '';
+  const at = new Date(event.origin_server_ts);
+  const redacted = Boolean(event.unsigned?.redacted_because);
+  await IndexedMessageModel.updateOne(
+    { _id: event.event_id },
+    {
+      $setOnInsert: {
+        chatId: conversation._id,
+        roomId: event.room_id,
+        senderMatrixId: event.sender,
+        sentAt: at,
+        msgtype: String(content.msgtype ?? 'm.text'),
+        preview: body.slice(0, PREVIEW_LENGTH),
+        ...(typeof content.url === 'string' ? { mediaUrl: content.url } : {}),
+        redacted,
+      },
+    },
+    { upsert: true },
+  );
+  if (!redacted) {
+    const sender = parseVirtualUserId(event.sender, domain);
+    // Only moves forward: replaying an older event leaves the newer preview in place.
+    await ConversationModel.updateOne(
+      { _id: conversation._id, $or: [{ 'lastMessage.at': { $exists: false } }, { 'lastMessage.at': { $lte: at } }] },
+      {
+        $set: {
+          lastActivityAt: at,
+          lastMessage: { eventId: event.event_id, senderId: sender?.id ?? null, body: body.slice(0, PREVIEW_LENGTH), at },
+        },
+      },
+    );
+  }
+  return conversation._id;
+}
+
+/** The event a redaction removes: `content.redacts` from room version 11, top-level `redacts` before. */
+export function redactionTarget(event: MatrixEvent): string | null {
+  const fromContent = event.content?.redacts;
+  if (typeof fromContent === 'string') return fromContent;
+  return typeof event.redacts === 'string' ? event.redacts : null;
+}
+
+/**
+ * Applies a redaction: the message leaves previews and unread counts. When it was the last message,
+ * the preview falls back to the newest message still standing.
+ */
+export async function indexRedaction(event: MatrixEvent, domain: string): Promise<void> {
+  const target = redactionTarget(event);
+  if (!target) return;
+  const message = await IndexedMessageModel.findOneAndUpdate({ _id: target }, { $set: { redacted: true } }).lean();
+  if (!message) return;
+  const conversation = await ConversationModel.findById(message.chatId).select({ lastMessage: 1 }).lean();
+  if (conversation?.lastMessage?.eventId !== target) return;
+  const previous = await IndexedMessageModel.findOne({ chatId: message.chatId, redacted: false }).sort({ sentAt: -1 }).lean();
+  await ConversationModel.updateOne(
+    { _id: message.chatId, 'lastMessage.eventId': target },
+    previous
+      ? {
+          $set: {
+            lastMessage: {
+              eventId: previous._id,
+              senderId: parseVirtualUserId(previous.senderMatrixId, domain)?.id ?? null,
+              body: previous.preview,
+              at: previous.sentAt,
+            },
+          },
+        }
+      : { $unset: { lastMessage: 1 } },
+  );
+}
+
+/** Unread messages of one participant: others' messages after their read marker, capped. */
+export async function countUnread(chatId: string, readerMatrixId: string, readAt: Date | null, cap: number): Promise<number> {
+  return IndexedMessageModel.countDocuments(
+    {
+      chatId,
+      redacted: false,
+      senderMatrixId: { $ne: readerMatrixId },
+      ...(readAt ? { sentAt: { $gt: readAt } } : {}),
+    },
+    { limit: cap },
+  );
+}
