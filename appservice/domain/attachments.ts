@@ -1,8 +1,9 @@
 import mongoose, { Schema } from 'mongoose';
 import { NotFoundError } from '../errors';
-import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
+import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { attachmentMsgtype } from './attachmentPolicy';
+import { IndexedMessageModel } from './messageIndex';
 
 /**
  * Attachments of a conversation: stored in Synapse's media repository (uploaded as the sender),
@@ -31,9 +32,6 @@ attachmentSchema.index({ chatId: 1, sentBy: 1, txnId: 1 });
 
 export const AttachmentModel = mongoose.model('Attachment', attachmentSchema, 'attachments');
 
-/** How far back a download looks for media sent from Matrix clients (not yet recorded). */
-const HISTORY_SCAN_PAGES = 10;
-
 export interface AcceptedFile {
   data: Buffer;
   name: string;
@@ -49,6 +47,7 @@ export class Attachments {
   constructor(
     private readonly api: MatrixApi,
     private readonly conversations: ConversationService,
+    private readonly domain: string,
   ) {}
 
   /** Uploads the (already checked) file as the sender and sends it; a repeated txnId sends once. */
@@ -91,9 +90,7 @@ export class Attachments {
     const room = await this.conversations.ensureRoom(conversation);
     const reader = this.conversations.matrixUserOf(actor);
     if (actor.kind === 'admin') await this.conversations.ensureJoined(room.roomId, reader);
-    const record =
-      (await AttachmentModel.findById(`${conversation._id}|${mediaId}`).lean()) ??
-      (await this.findInHistory(conversation, room.roomId, reader, mediaId));
+    const record = (await AttachmentModel.findById(`${conversation._id}|${mediaId}`).lean()) ?? (await this.fromIndex(conversation, mediaId));
     if (!record) throw new NotFoundError('attachment');
     const message = await this.api.getEvent(room.roomId, record.messageId, reader);
     if (!message || message.unsigned?.redacted_because || typeof message.content?.url !== 'string') {
@@ -107,43 +104,12 @@ export class Attachments {
     }
   }
 
-  /** Media sent from a Matrix client: found in the room's messages that carry a URL, then recorded. */
-  private async findInHistory(conversation: Conversation, roomId: string, reader: string, mediaId: string) {
-    let from: string | undefined;
-    for (let page = 0; page < HISTORY_SCAN_PAGES; page++) {
-      const res = await this.api.messages(roomId, reader, {
-        from,
-        limit: 100,
-        dir: 'b',
-        filter: { types: ['m.room.message'], contains_url: true, lazy_load_members: true },
-      });
-      const hit = res.chunk.find((e) => mediaIdOf(e) === mediaId);
-      if (hit) {
-        const { serverName } = parseMxc(String(hit.content.url));
-        const info = (hit.content.info ?? {}) as { mimetype?: string; size?: number };
-        const record = {
-          _id: `${conversation._id}|${mediaId}`,
-          chatId: conversation._id,
-          serverName,
-          mediaId,
-          messageId: hit.event_id,
-          name: typeof hit.content.body === 'string' ? hit.content.body : mediaId,
-          mimeType: info.mimetype,
-          size: info.size,
-        };
-        await AttachmentModel.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
-        return record;
-      }
-      if (!res.end || res.chunk.length === 0) return null;
-      from = res.end;
-    }
-    return null;
+  /** Media sent from a Matrix client: referenced by a message of this conversation in the index. */
+  private async fromIndex(conversation: Conversation, mediaId: string) {
+    const message = await IndexedMessageModel.findOne({ chatId: conversation._id, mediaUrl: `mxc://${this.domain}/${mediaId}` }).lean();
+    if (!message) return null;
+    return { serverName: this.domain, mediaId, messageId: message._id, name: message.preview || mediaId };
   }
-}
-
-function mediaIdOf(event: MatrixEvent): string | null {
-  const url = event.content?.url;
-  return typeof url === 'string' && url.startsWith('mxc://') ? parseMxc(url).mediaId : null;
 }
 
 function parseMxc(uri: string): { serverName: string; mediaId: string } {

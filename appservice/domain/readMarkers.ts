@@ -1,14 +1,14 @@
 import mongoose, { Schema } from 'mongoose';
 import { NotFoundError } from '../errors';
-import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
-import { botUserId } from '../matrix/virtualUsers';
+import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { AdminNotificationModel } from './adminNotifications';
+import { countUnread } from './messageIndex';
 
 /**
  * Read markers: how far each participant has read a conversation. Matrix gets an m.read receipt and
  * an m.fully_read marker from the reader's virtual user (so Matrix clients agree), and MongoDB keeps
- * the participant's lastRead so the portal's lists need no Matrix call for chats without news.
+ * the participant's lastRead, from which the portal's lists count unread messages.
  */
 
 /** Unread counts stop here; a portal shows "99+" beyond it. */
@@ -32,7 +32,6 @@ export class ReadMarkers {
   constructor(
     private readonly api: MatrixApi,
     private readonly conversations: ConversationService,
-    private readonly domain: string,
   ) {}
 
   /** Marks the conversation read up to `messageId` for `actor`. */
@@ -66,44 +65,18 @@ export class ReadMarkers {
   }
 
   /**
-   * Unread messages per conversation for `actor`: messages by others after their read marker.
-   * Conversations without activity since the marker cost nothing; the others are counted from the
-   * room's history (Synapse is the store of record), capped at UNREAD_COUNT_CAP.
+   * Unread messages per conversation for `actor`: others' messages after their read marker, counted
+   * in the conversation index (messageIndex.ts), capped at UNREAD_COUNT_CAP. No Matrix call.
    */
   async unreadCounts(conversations: readonly Conversation[], actor: Actor): Promise<Map<string, number>> {
     const markers = await ReadMarkerModel.find({ _id: { $in: conversations.map((c) => markerId(c._id, actor)) } }).lean();
-    const byChat = new Map(markers.map((m) => [m.chatId, m]));
+    const readAt = new Map(markers.map((m) => [m.chatId, m.readAt]));
     const me = this.conversations.matrixUserOf(actor);
-    const counts = new Map<string, number>();
-    await Promise.all(
-      conversations.map(async (c) => {
-        const marker = byChat.get(c._id);
-        const lastAt = c.lastMessage?.at ? new Date(c.lastMessage.at).getTime() : 0;
-        if (!c.roomId || lastAt === 0 || (marker && lastAt <= marker.readAt.getTime())) {
-          counts.set(c._id, 0);
-          return;
-        }
-        // The service bot created the room and stays in it, so it can read any conversation's history.
-        const page = await this.api.messages(c.roomId, botUserId(this.domain), {
-          limit: UNREAD_COUNT_CAP,
-          dir: 'b',
-          filter: { types: ['m.room.message'], lazy_load_members: true },
-        });
-        counts.set(c._id, countUnread(page.chunk, me, marker ? { eventId: marker.eventId, at: marker.readAt.getTime() } : null));
-      }),
+    const counts = await Promise.all(
+      conversations.map(async (c) => [c._id, await countUnread(c._id, me, readAt.get(c._id) ?? null, UNREAD_COUNT_CAP)] as const),
     );
-    return counts;
+    return new Map(counts);
   }
-}
-
-/** Newest-first events: messages by others, not unsent, newer than the marker. */
-function countUnread(newestFirst: readonly MatrixEvent[], me: string, marker: { eventId: string; at: number } | null): number {
-  let n = 0;
-  for (const event of newestFirst) {
-    if (marker && (event.event_id === marker.eventId || event.origin_server_ts <= marker.at)) break;
-    if (event.sender !== me && typeof event.content?.body === 'string' && !event.unsigned?.redacted_because) n++;
-  }
-  return n;
 }
 
 function markerId(chatId: string, actor: Actor): string {

@@ -55,7 +55,7 @@ export async function chatListPage(
   filter: Record<string, unknown>,
   page: { cursor?: string; limit: number },
 ) {
-  const { matrix, conversations, config } = deps.services;
+  const { matrix, conversations } = deps.services;
   const conditions: Record<string, unknown>[] = [filter];
   if (page.cursor) {
     const [ms, id] = decodeCursor(page.cursor, ['number', 'string'] as const);
@@ -67,7 +67,7 @@ export async function chatListPage(
     .limit(page.limit + 1)
     .lean<Conversation[]>();
   const chats = docs.slice(0, page.limit);
-  const unread = await new ReadMarkers(matrix, conversations, config.matrixDomain).unreadCounts(chats, actor);
+  const unread = await new ReadMarkers(matrix, conversations).unreadCounts(chats, actor);
   const views = await withParticipants(chats);
   const last = chats[chats.length - 1];
   return {
@@ -97,9 +97,9 @@ export async function withParticipants(chats: readonly Conversation[]) {
 
 export function chatRoutes(deps: PortalDeps) {
   const { conversations, matrix } = deps.services;
-  const readMarkers = new ReadMarkers(matrix, conversations, deps.services.config.matrixDomain);
+  const readMarkers = new ReadMarkers(matrix, conversations);
   const unsend = new Unsend(matrix, conversations);
-  const attachments = new Attachments(matrix, conversations);
+  const attachments = new Attachments(matrix, conversations, deps.services.config.matrixDomain);
 
   return [
     defineRoute({

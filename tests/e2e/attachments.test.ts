@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { startServices, type TestServices } from '../support/harness';
+import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
 /**
@@ -211,8 +211,11 @@ describe('attachments', () => {
     const mxc = await matrix.uploadMedia(file, 'application/pdf', 'element.pdf', bobId);
     await matrix.sendEvent(roomId, 'm.room.message', `element-${Date.now()}`, { msgtype: 'm.file', body: 'element.pdf', url: mxc, info: { mimetype: 'application/pdf', size: file.length } }, bobId);
     const mediaId = mxc.split('/').pop()!;
-    const got = await download(n.customer('alice'), mediaId);
-    expect(got.status).toBe(200);
+    // The conversation index learns of the message from Synapse's push: give it a moment.
+    const got = await eventually('the download', async () => {
+      const res = await download(n.customer('alice'), mediaId);
+      return res.status === 200 ? res : null;
+    });
     expect(got.data.equals(file)).toBe(true);
   });
 });

@@ -76,7 +76,7 @@ describe('chats toggle', () => {
 
   test('turning chats back on restores the conversation as it was', async () => {
     const on = await s.api('PUT', `/v1/ops/networks/${n.net}/chats`, s.token('operator', 'ops'), { enabled: true });
-    expect(on.body).toEqual({ networkId: n.net, chatsEnabled: true });
+    expect(on.body).toMatchObject({ networkId: n.net, chatsEnabled: true });
     expect((await s.api('GET', '/v1/me/features', n.customer('bob'))).body.chats).toBe(true);
     const history = await s.api('GET', `/v1/chats/${chatId}/messages`, n.customer('bob'));
     expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['a.pdf', 'before the switch']);
