@@ -151,6 +151,18 @@ describe('administrators: support inbox and notifications', () => {
     expect(new Set(delivered.map((r) => r.headers['x-chat-delivery'])).size).toBe(delivered.length);
   });
 
+  test('a message the customer sends from a Matrix client notifies the administrators too', async () => {
+    const { matrix, virtualUsers } = s.all.appservice.services;
+    const bobId = virtualUsers.userId({ kind: 'customer', networkId: n.net, id: 'bob' });
+    const roomId = (await s.api('GET', `/v1/chats/${bobChat}`, n.customer('bob'))).body.matrixRoomId;
+    const eventId = await matrix.sendEvent(roomId, 'm.room.message', `element-${Date.now()}`, { msgtype: 'm.text', body: 'sent from Element' }, bobId);
+    const notification = await eventually('the notification of the Matrix-client message', async () => {
+      const res = await s.api('GET', `/v1/networks/${n.net}/notifications?unreadOnly=true`, n.admin('ada'));
+      return res.body.notifications.find((x: { messageId: string }) => x.messageId === eventId);
+    });
+    expect(notification).toMatchObject({ chatId: bobChat, customerId: 'bob', preview: 'sent from Element', read: false });
+  });
+
   test('an unsent customer message leaves no preview in the notification list', async () => {
     const sent = await s.api('POST', `/v1/chats/${aliceChat}/messages`, n.customer('alice'), { txnId: 'a2', body: 'my door code is 4711' });
     await eventually('the notification', async () => {
