@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { AppError, UpstreamUnavailableError } from '../appservice/errors';
 import { isDatabaseError } from '../appservice/domain/database';
+import { MatrixError } from '../appservice/matrix/matrixApi';
 import type { PortalState } from './requestContext';
 
 /**
@@ -34,6 +35,10 @@ export function errorMiddleware(): Middleware<PortalState> {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isDatabaseError(err)) return new UpstreamUnavailableError('mongodb');
+  // Synapse overloaded (still rate limiting after the client's own retries) or failing: retry later.
+  if (err instanceof MatrixError && (err.status === 429 || err.status >= 500)) {
+    return new UpstreamUnavailableError('synapse', Math.max(1, Math.ceil((err.retryAfterMs ?? 5000) / 1000)));
+  }
   if (isRedisError(err)) return new UpstreamUnavailableError('redis');
   const e = err as { status?: number; expose?: boolean; type?: string };
   // @koa/bodyparser 6 reports malformed JSON as a bare SyntaxError with status 400.
