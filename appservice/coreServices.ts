@@ -4,6 +4,7 @@ import { loadRegistration, type Registration } from './registration';
 import { MatrixApi } from './matrix/matrixApi';
 import { VirtualUserService } from './matrix/virtualUserService';
 import { ConversationService } from './domain/conversationService';
+import { CommunitySpaces } from './domain/communitySpaces';
 
 /**
  * The domain and Matrix services that the appservice exposes to the portal API and the
@@ -15,6 +16,7 @@ export interface CoreServices {
   matrix: MatrixApi;
   virtualUsers: VirtualUserService;
   conversations: ConversationService;
+  spaces: CommunitySpaces;
 }
 
 export function createCoreServices(config: Config, log: Logger): CoreServices {
@@ -27,5 +29,6 @@ export function createCoreServices(config: Config, log: Logger): CoreServices {
     config.matrixDomain,
     log.child({ module: 'conversations' }),
   );
-  return { config, registration, matrix, virtualUsers, conversations };
+  const spaces = new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }));
+  return { config, registration, matrix, virtualUsers, conversations, spaces };
 }

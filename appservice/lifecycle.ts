@@ -10,3 +10,4 @@ export async function atMost(promise: Promise<unknown>, ms: number): Promise<voi
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
+

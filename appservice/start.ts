@@ -31,7 +31,10 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
     userExists: (userId) => provisionOnDemand(services, userId),
     log,
   });
-  const server = await listen(app, config.appservice.host, config.appservice.port);
+  const server = await listen(app, config.appservice.host, config.appservice.port).catch(async (err) => {
+    await disconnectDatabase();
+    throw err;
+  });
   const port = boundPort(server);
   log.info({ port, url: config.appservice.url }, 'appservice listening');
   void processor.kick();

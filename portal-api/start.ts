@@ -29,7 +29,11 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
   });
   const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis };
   const app = createPortalApp(deps, log);
-  const server = await listen(app, config.portalApi.host, config.portalApi.port);
+  const server = await listen(app, config.portalApi.host, config.portalApi.port).catch(async (err) => {
+    redis.disconnect();
+    await disconnectDatabase();
+    throw err;
+  });
   const port = boundPort(server);
   const url = `http://${config.portalApi.host}:${port}`;
   log.info({ url }, 'portal API listening');

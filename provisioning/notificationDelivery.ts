@@ -79,7 +79,7 @@ export async function startNotificationDelivery(connection: Redis, log: Logger):
       stopped = true;
       clearInterval(timer);
       await relaying;
-      await closeWorker(worker);
+      await closeWorker(worker, connection);
       // With Redis gone a queue's close waits for a reconnect that never comes: bounded.
       await atMost(queue.close(), 1000);
     },

@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { atMost } from '../appservice/lifecycle';
 
 /**
@@ -6,9 +7,10 @@ import { atMost } from '../appservice/lifecycle';
  * finish; after that the worker is force-closed and its jobs, still locked in Redis, are picked up
  * again by another worker once the lock expires.
  */
-export async function closeWorker(worker: Worker, graceMs = 10000): Promise<void> {
+export async function closeWorker(worker: Worker, connection: Redis, graceMs = 10000): Promise<void> {
   let closed = false;
-  await atMost(worker.close().then(() => (closed = true)), graceMs);
+  // With Redis unreachable there is nothing to hand back gracefully: close at once.
+  await atMost(worker.close().then(() => (closed = true)), connection.status === 'ready' ? graceMs : 0);
   if (!closed) {
     worker.disconnect().catch(() => undefined);
     await atMost(worker.close(true), 1000);

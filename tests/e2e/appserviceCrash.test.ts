@@ -32,7 +32,12 @@ describe('the appservice killed while Synapse is pushing', () => {
   let appservice: ChildProcess | undefined;
 
   afterAll(async () => {
-    appservice?.kill('SIGKILL');
+    // Wait for the child to be gone: the next test file listens on the same appservice port.
+    if (appservice && appservice.exitCode === null && appservice.signalCode === null) {
+      const exited = new Promise((resolve) => appservice!.once('exit', resolve));
+      appservice.kill('SIGKILL');
+      await exited;
+    }
     await portal?.stop();
     await worker?.stop();
   });
