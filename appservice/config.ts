@@ -49,6 +49,21 @@ const envSchema = z
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
     /** The largest attachment limit an administrator may set for their network. */
     ATTACHMENT_MAX_BYTES_CEILING: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+
+    /** How long a worker holds a job before another worker may take it over (after a crash). */
+    PROVISIONING_LOCK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** How often workers look for jobs whose worker died (SIGKILL, lost machine). */
+    PROVISIONING_STALLED_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** Bulk import limits: a larger request is refused with 413 before anything is queued. */
+    IMPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1000000).default(50000),
+    IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
+    /**
+     * Synapse admin API access for deprovisioning (deactivate, erase, redact): an admin's access
+     * token, or Synapse's registration shared secret (file) from which the service creates its own
+     * admin user. Either one; without both, deprovisioning jobs fail with a reason saying so.
+     */
+    SYNAPSE_ADMIN_TOKEN: optionalString,
+    SYNAPSE_REGISTRATION_SHARED_SECRET_PATH: optionalString,
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -90,6 +105,9 @@ export interface Config {
   provisioning: { concurrency: number; maxRequestsPerSecond: number };
   rateLimit: { requests: number; windowSeconds: number };
   attachments: { maxBytesCeiling: number };
+  jobs: { lockSeconds: number; stalledCheckSeconds: number };
+  customerImport: { maxRows: number; maxBytes: number };
+  synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     attachments: { maxBytesCeiling: e.ATTACHMENT_MAX_BYTES_CEILING },
+    jobs: { lockSeconds: e.PROVISIONING_LOCK_SECONDS, stalledCheckSeconds: e.PROVISIONING_STALLED_CHECK_SECONDS },
+    customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },
+    synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },
   };
 }
 

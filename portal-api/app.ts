@@ -14,6 +14,12 @@ import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { callerRateLimit } from './rateLimit';
 import { registerDocsPage } from './docsPage';
+import { customerImportBodyParser, customerImportRoutes } from './routes/customerImportRoutes';
+import { customerDeprovisionRoutes } from './routes/customerDeprovisionRoutes';
+import { adminMembershipRoutes } from './routes/adminMembershipRoutes';
+import { jobRoutes } from './routes/jobRoutes';
+import { operatedQueues, queueRoutes } from './routes/queueRoutes';
+import { queueDashboard } from './routes/queueDashboard';
 
 export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
   return [
@@ -23,6 +29,11 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...chatRoutes(deps),
     ...meRoutes(deps),
     ...opsRoutes(deps),
+    ...customerImportRoutes(deps),
+    ...customerDeprovisionRoutes(deps),
+    ...adminMembershipRoutes(deps),
+    ...jobRoutes(deps),
+    ...queueRoutes(deps),
   ];
 }
 
@@ -44,7 +55,9 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
 
   app.use(requestContext(log));
   app.use(errorMiddleware());
+  app.use(customerImportBodyParser(deps.services.config.customerImport));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
+  app.use(queueDashboard(operatedQueues(deps), deps.services.config.jwt));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

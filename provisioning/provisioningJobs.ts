@@ -1,40 +1,86 @@
-import type { Job } from 'bullmq';
-import type { CoreServices } from '../appservice/coreServices';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { AdministratorModel, CustomerModel } from '../appservice/domain/models';
-import type { Logger } from '../appservice/logger';
-import type { ProvisioningJobData } from './provisioningQueue';
+import { MatrixError } from '../appservice/matrix/matrixApi';
+import { runChatsToggle } from './chatsToggle';
+import { runCustomerDeprovision } from './customerDeprovisioning';
+import { runCustomerImport, runCustomerImportBatch } from './customerImport';
+import type { JobContext } from './jobContext';
+import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
+import type { ProvisioningJob } from './provisioningQueue';
+import { syncSupportRoomMembership } from './supportRoomMembership';
+
+/** Synapse's wait is honoured even without retry_after_ms; one second is its usual minimum. */
+const DEFAULT_RATE_LIMIT_MS = 1000;
 
 /**
  * What each provisioning job does. Every job reads the current record from MongoDB (the job carries
  * ids, not data), so a late or repeated job converges on the latest state and changes nothing twice.
  */
-export function createProvisioningProcessor(services: CoreServices, log: Logger) {
-  return async (job: Job<ProvisioningJobData>): Promise<{ matrixUserId: string } | { skipped: string }> => {
-    const data = job.data;
-    if (data.kind === 'customer') {
-      const customer = await CustomerModel.findOne({ networkId: data.networkId, customerId: data.customerId }).lean();
-      if (!customer) return { skipped: 'customer no longer exists' };
-      const matrixUserId = await services.virtualUsers.ensure(
-        { kind: 'customer', networkId: data.networkId, id: data.customerId },
-        { displayName: customer.displayName, avatarUrl: customer.avatarUrl },
-      );
-      await CustomerModel.updateOne(
-        { _id: customer._id, provisionedVersion: { $lt: customer.version } },
-        { $set: { provisionedVersion: customer.version } },
-      );
-      log.debug({ jobId: job.id, matrixUserId }, 'customer provisioned');
-      return { matrixUserId };
+export function createProvisioningProcessor(ctx: JobContext) {
+  return async (job: ProvisioningJob, token?: string): Promise<unknown> => {
+    try {
+      return await runJob(ctx, job, token ?? '');
+    } catch (err) {
+      if (err instanceof MatrixError && err.status === 429) {
+        // Synapse asked every caller to wait: pause the whole queue for that long and hand the
+        // job back without spending one of its attempts.
+        const waitMs = err.retryAfterMs ?? DEFAULT_RATE_LIMIT_MS;
+        ctx.log.warn({ jobId: job.id, waitMs }, 'Synapse rate limit: pausing the provisioning queue');
+        await ctx.queue.queue.rateLimit(waitMs);
+        throw Worker.RateLimitError();
+      }
+      if (isPermanentMatrixError(err)) throw new UnrecoverableError(matrixErrorReason(err));
+      throw err;
     }
-    const admin = await AdministratorModel.findOne({ networkId: data.networkId, adminId: data.adminId }).lean();
-    if (!admin) return { skipped: 'administrator no longer exists' };
-    const matrixUserId = await services.virtualUsers.ensure(
-      { kind: 'admin', networkId: data.networkId, id: data.adminId },
-      { displayName: admin.displayName },
-    );
-    await AdministratorModel.updateOne(
-      { _id: admin._id, provisionedVersion: { $lt: admin.version } },
-      { $set: { provisionedVersion: admin.version } },
-    );
-    return { matrixUserId };
   };
+}
+
+function runJob(ctx: JobContext, job: ProvisioningJob, token: string): Promise<unknown> {
+  switch (job.data.kind) {
+    case 'customer':
+      return provisionCustomer(ctx, job);
+    case 'admin':
+      return provisionAdmin(ctx, job);
+    case 'customer-import':
+      return runCustomerImport(ctx, job, token);
+    case 'customer-import-batch':
+      return runCustomerImportBatch(ctx, job);
+    case 'chats-toggle':
+      return runChatsToggle(ctx, job, token);
+    case 'customer-deprovision':
+      return runCustomerDeprovision(ctx, job);
+  }
+}
+
+async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
+  const data = job.data as Extract<ProvisioningJob['data'], { kind: 'customer' }>;
+  const customer = await CustomerModel.findOne({ networkId: data.networkId, customerId: data.customerId }).lean();
+  if (!customer) return { skipped: 'customer no longer exists' };
+  // A deactivated customer's account is closed on Synapse; deprovisioning owns it now.
+  if (customer.status === 'deactivated') return { skipped: 'customer is deactivated' };
+  const matrixUserId = await ctx.services.virtualUsers.ensure(
+    { kind: 'customer', networkId: data.networkId, id: data.customerId },
+    { displayName: customer.displayName, avatarUrl: customer.avatarUrl },
+  );
+  await CustomerModel.updateOne(
+    { _id: customer._id, provisionedVersion: { $lt: customer.version } },
+    { $set: { provisionedVersion: customer.version } },
+  );
+  ctx.log.debug({ jobId: job.id, matrixUserId }, 'customer provisioned');
+  return { matrixUserId };
+}
+
+async function provisionAdmin(ctx: JobContext, job: ProvisioningJob) {
+  const data = job.data as Extract<ProvisioningJob['data'], { kind: 'admin' }>;
+  const admin = await AdministratorModel.findOne({ networkId: data.networkId, adminId: data.adminId }).lean();
+  if (!admin) return { skipped: 'administrator no longer exists' };
+  if (admin.status === 'active') {
+    await ctx.services.virtualUsers.ensure({ kind: 'admin', networkId: data.networkId, id: data.adminId }, { displayName: admin.displayName });
+  }
+  const supportRooms = await syncSupportRoomMembership(ctx, job, admin);
+  await AdministratorModel.updateOne(
+    { _id: admin._id, provisionedVersion: { $lt: admin.version } },
+    { $set: { provisionedVersion: admin.version } },
+  );
+  return { matrixUserId: admin.matrixUserId, status: admin.status, supportRooms };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
@@ -17,6 +17,8 @@ export interface SynapseOptions {
 export interface SynapseHandle {
   url: string;
   logPath: string;
+  /** Synapse's registration shared secret (a file in dataDir): lets the service create its admin user. */
+  registrationSharedSecretPath: string;
   /** SIGKILL-free restart on the same data (for fault tests). */
   restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -35,7 +37,14 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle>
   const logPath = join(opts.dataDir, 'homeserver.log');
   const instancePath = join(opts.dataDir, 'instance.yaml');
   writeFileSync(join(opts.dataDir, 'log.yaml'), YAML.stringify(logConfig(logPath)));
-  writeFileSync(instancePath, YAML.stringify(instanceConfig(opts)), { mode: 0o600 });
+  const registrationSharedSecretPath = join(opts.dataDir, 'registration_shared_secret');
+  // Kept across restarts: the service admin user's password is derived from it.
+  if (!existsSync(registrationSharedSecretPath)) {
+    writeFileSync(registrationSharedSecretPath, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  }
+  writeFileSync(instancePath, YAML.stringify({ ...instanceConfig(opts), registration_shared_secret_path: registrationSharedSecretPath }), {
+    mode: 0o600,
+  });
   const configs = [
     join(SYNAPSE_DIR, 'homeserver.base.yaml'),
     ...(opts.profile === 'test' ? [join(SYNAPSE_DIR, 'homeserver.test.yaml')] : []),
@@ -66,6 +75,7 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle>
   return {
     url,
     logPath,
+    registrationSharedSecretPath,
     async restart(downMs = 500) {
       await proc.stop();
       await new Promise((r) => setTimeout(r, downMs));

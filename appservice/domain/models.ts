@@ -27,6 +27,9 @@ const networkSchema = new Schema(
       inApp: { type: Boolean, default: true },
     },
     spaceRoomId: { type: String },
+    /** The chats toggle state last queued for the rooms, and its version (the fan-out job id carries it). */
+    chatsToggleTarget: { type: Boolean },
+    chatsToggleVersion: { type: Number, default: 0 },
   },
   { timestamps: true, versionKey: false },
 );
@@ -58,6 +61,8 @@ const customerSchema = new Schema(
     /** Bumped on every change; provisioning job ids carry it so a repeated sync runs once. */
     version: { type: Number, default: 1 },
     provisionedVersion: { type: Number, default: 0 },
+    /** Set when deprovisioned with erase: the profile here and on Synapse is gone. */
+    erasedAt: { type: Date },
   },
   { timestamps: true, versionKey: false },
 );

@@ -9,6 +9,7 @@ import {
   LocationModel,
   NetworkModel,
 } from '../../appservice/domain/models';
+import { enqueueChatsToggle } from '../../provisioning/chatsToggle';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -42,6 +43,8 @@ export function hostSyncRoutes(deps: PortalDeps) {
           { $set: body },
           { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
         ).lean();
+        // The host platform may toggle chats too: the rooms follow through the same fan-out job.
+        if (body.chatsEnabled !== undefined) await enqueueChatsToggle(params.nid, network!.chatsEnabled, deps.queue);
         return networkView(network!);
       },
     }),

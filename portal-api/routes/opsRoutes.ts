@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pingDatabase } from '../../appservice/domain/database';
 import { setChatsEnabled } from '../chatsToggle';
+import { enqueueChatsToggle } from '../../provisioning/chatsToggle';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -67,7 +68,9 @@ export function opsRoutes(deps: PortalDeps) {
       body: z.strictObject({ enabled: z.boolean() }),
       handler: async ({ params, body }) => {
         const network = await setChatsEnabled(params.nid, body.enabled);
-        return { networkId: network._id, chatsEnabled: network.chatsEnabled };
+        // The flag answers the portal at once; the job makes the Matrix rooms follow (read-only or restored).
+        const jobId = await enqueueChatsToggle(params.nid, network.chatsEnabled, deps.queue);
+        return { networkId: network._id, chatsEnabled: network.chatsEnabled, jobId };
       },
     }),
   ];

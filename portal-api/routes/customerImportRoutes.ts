@@ -1,0 +1,47 @@
+import { bodyParser } from '@koa/bodyparser';
+import type { Middleware } from 'koa';
+import { z } from 'zod';
+import type { Config } from '../../appservice/config';
+import { NetworkModel } from '../../appservice/domain/models';
+import { AppError, NotFoundError } from '../../appservice/errors';
+import { checkImportRows } from '../../provisioning/customerImportRows';
+import { defineRoute, hostIdSchema } from '../routeTable';
+import type { PortalDeps } from '../portalDeps';
+
+/** The colon is part of the contract's path ("customers:import"); path-to-regexp needs it escaped. */
+const IMPORT_PATH = /^\/v1\/networks\/[^/]+\/customers:import$/;
+
+/**
+ * The import's JSON body may be far larger than any other request: it is parsed here with its own
+ * limit (IMPORT_MAX_BYTES) before the API's general 1 MB parser, which then leaves it alone. A body
+ * over the limit is refused with 413 from its Content-Length, before it is read or anything queued.
+ */
+export function customerImportBodyParser(limits: Config['customerImport']): Middleware {
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: limits.maxBytes, encoding: 'utf-8' });
+  return (ctx, next) => (ctx.method === 'POST' && IMPORT_PATH.test(ctx.path) ? parse(ctx, next) : next());
+}
+
+export function customerImportRoutes(deps: PortalDeps) {
+  const { maxRows } = deps.services.config.customerImport;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/networks/:nid/customers\\:import',
+      summary:
+        'Bulk upsert of customers as one queued job (202 {jobId}); invalid rows are reported with their reasons by GET /v1/jobs/:jobId while the valid ones are provisioned',
+      roles: ['service', 'operator'],
+      status: 202,
+      params: z.object({ nid: hostIdSchema }),
+      body: z.strictObject({ customers: z.array(z.unknown()).min(1) }),
+      handler: async ({ params, body }) => {
+        if (body.customers.length > maxRows) {
+          throw new AppError('payload_too_large', 413, `an import holds at most ${maxRows} customers; split the file`);
+        }
+        if (!(await NetworkModel.exists({ _id: params.nid }))) throw new NotFoundError('network');
+        const checked = checkImportRows(body.customers);
+        const jobId = await deps.queue.importCustomers(params.nid, checked.contentHash, checked.valid, checked.invalid);
+        return { jobId, total: body.customers.length, valid: checked.valid.length, invalid: checked.invalid.length };
+      },
+    }),
+  ];
+}

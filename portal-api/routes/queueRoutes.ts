@@ -1,0 +1,46 @@
+import { Queue } from 'bullmq';
+import { z } from 'zod';
+import { NotFoundError } from '../../appservice/errors';
+import { describeQueue, retryFailedJobs } from '../../provisioning/jobStatus';
+import { NOTIFICATION_DELIVERY_QUEUE } from '../../provisioning/notificationDelivery';
+import { defineRoute } from '../routeTable';
+import type { PortalDeps } from '../portalDeps';
+
+const operated = new WeakMap<PortalDeps, Queue[]>();
+
+/** Every queue of the product, as operators see them (ops routes and the dashboard share these). */
+export function operatedQueues(deps: PortalDeps): Queue[] {
+  let queues = operated.get(deps);
+  if (!queues) {
+    queues = [deps.queue.queue as Queue, new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection: deps.redis })];
+    operated.set(deps, queues);
+  }
+  return queues;
+}
+
+export function queueRoutes(deps: PortalDeps) {
+  const queueNamed = (name: string) => {
+    const queue = operatedQueues(deps).find((q) => q.name === name);
+    if (!queue) throw new NotFoundError('queue');
+    return queue;
+  };
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/ops/queues',
+      summary: 'Counts per queue and state, and the latest failed jobs with their reasons',
+      roles: ['operator'],
+      handler: async () => ({ queues: await Promise.all(operatedQueues(deps).map((q) => describeQueue(q))) }),
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/ops/queues/:queue/retry',
+      summary: 'Retry failed jobs of a queue: all of them, or those in jobIds',
+      roles: ['operator'],
+      params: z.object({ queue: z.string().min(1).max(100) }),
+      body: z.strictObject({ jobIds: z.array(z.string().min(1).max(300)).min(1).max(10000).optional() }).default({}),
+      handler: async ({ params, body }) => ({ retried: await retryFailedJobs(queueNamed(params.queue), body.jobIds) }),
+    }),
+  ];
+}

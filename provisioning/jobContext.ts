@@ -1,0 +1,16 @@
+import type { Redis } from 'ioredis';
+import type { CoreServices } from '../appservice/coreServices';
+import type { Logger } from '../appservice/logger';
+import type { ProvisioningQueue } from './provisioningQueue';
+import type { SynapseAdminApi } from './synapseAdminApi';
+
+/** What every provisioning job runs with (built once per worker in start.ts). */
+export interface JobContext {
+  /** Domain and Matrix services whose Synapse client honours SYNAPSE_MAX_REQUESTS_PER_SECOND. */
+  services: CoreServices;
+  /** For jobs that queue follow-up work (import batches) or pause the queue on a Synapse 429. */
+  queue: ProvisioningQueue;
+  redis: Redis;
+  synapseAdmin: SynapseAdminApi;
+  log: Logger;
+}
