@@ -1,0 +1,137 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ConversationModel, CustomerModel } from '../appservice/domain/models';
+import { supportKey } from '../appservice/domain/conversationService';
+import { virtualUserId } from '../appservice/matrix/virtualUsers';
+import type { BenchStack } from './support/benchStack';
+import { result, type BenchResult } from './support/benchResult';
+import { createNetwork } from './support/networkFixture';
+import { percentile, timed } from './support/percentiles';
+import type { BenchScale } from './support/scale';
+
+const PAGE = 20;
+const INSERT_BATCH = 1000;
+/** Conversations on the inbox's first page that are real Matrix rooms with an unread message. */
+const LIVE_CONVERSATIONS = PAGE;
+const FIRST_NAMES = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Eva', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kemal', 'Lena', 'Mia', 'Noah', 'Olga', 'Pavel'];
+const LAST_NAMES = ['Andersen', 'Bauer', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Horvat', 'Ivanova', 'Jensen', 'Kowalski', 'Larsen', 'Moreau', 'Novak'];
+
+/**
+ * B4 inbox and directory: the first page of GET /v1/networks/:nid/chats (an administrator's support
+ * inbox over many support conversations) and of GET /v1/community (a member browsing a network of
+ * many customers), against the bare MongoDB query each needs, interleaved.
+ *
+ * Data: customers and support conversations are bulk-inserted through the mongoose models (setup,
+ * not measured). The inbox's newest page is made of real conversations opened through the portal,
+ * each with an unread customer message, so the page pays for its unread counts as in production.
+ */
+export async function inboxAndDirectory(b: BenchStack, scale: BenchScale): Promise<BenchResult[]> {
+  const live = Object.fromEntries(Array.from({ length: LIVE_CONVERSATIONS }, (_, i) => [`live-${i}`, `Live Customer ${i}`]));
+  const net = await createNetwork(b, { customers: { viewer: 'Vera Viewer', ...live }, admins: { boss: 'Bea Boss' } });
+  const seedStart = Date.now();
+  await seedCustomers(b, net.net, scale.b4Customers);
+  await seedSupportConversations(b, net.net, scale.b4SupportConversations);
+  const admin = net.admin('boss');
+  for (const cid of Object.keys(live)) {
+    const chat = await b.ok('POST', `/v1/networks/${net.net}/chats`, admin, { customerId: cid });
+    await b.ok('POST', `/v1/chats/${chat.id}/messages`, net.customer(cid), { txnId: `b4-${randomUUID()}`, body: `hello from ${cid}` });
+  }
+  const seedSeconds = (Date.now() - seedStart) / 1000;
+  const [customers, supportChats] = await Promise.all([
+    CustomerModel.countDocuments({ networkId: net.net }),
+    ConversationModel.countDocuments({ networkId: net.net, kind: 'support' }),
+  ]);
+
+  const inboxRoute = async () => {
+    const { ms, value } = await timed(() => b.api('GET', `/v1/networks/${net.net}/chats?limit=${PAGE}`, admin));
+    if (value.status !== 200 || value.body.chats.length !== PAGE) throw new Error(`inbox answered ${value.status}: ${JSON.stringify(value.body).slice(0, 300)}`);
+    return ms;
+  };
+  const inboxBare = async () =>
+    (await timed(() => ConversationModel.find({ networkId: net.net, kind: 'support' }).sort({ lastActivityAt: -1, _id: -1 }).limit(PAGE + 1).lean())).ms;
+  const viewer = net.customer('viewer');
+  const communityRoute = async () => {
+    const { ms, value } = await timed(() => b.api('GET', `/v1/community?limit=${PAGE}`, viewer));
+    if (value.status !== 200 || value.body.people.length !== PAGE) throw new Error(`community answered ${value.status}: ${JSON.stringify(value.body).slice(0, 300)}`);
+    return ms;
+  };
+  const communityBare = async () =>
+    (
+      await timed(() =>
+        CustomerModel.find({ networkId: net.net, kind: 'member', status: 'active', customerId: { $ne: 'viewer' } })
+          .sort({ searchName: 1, customerId: 1 })
+          .limit(PAGE + 1)
+          .lean(),
+      )
+    ).ms;
+
+  const inbox = await interleave(scale.b4Requests, inboxRoute, inboxBare);
+  const community = await interleave(scale.b4Requests, communityRoute, communityBare);
+  const setup = `seeded in ${seedSeconds.toFixed(0)} s`;
+  return [
+    result({ id: 'B4', metric: `inbox first page p50 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 50), baseline: percentile(inbox.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${scale.b4Requests} interleaved pairs; page of ${PAGE}, the ${LIVE_CONVERSATIONS} newest are live rooms with an unread message; ${setup}` }),
+    result({ id: 'B4', metric: `inbox first page p99 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 99), baseline: percentile(inbox.bare, 99), target: 50, targetOn: 'value', better: 'lower' }),
+    result({ id: 'B4', metric: `community first page p50 (${customers} customers)`, unit: 'ms', value: percentile(community.route, 50), baseline: percentile(community.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${scale.b4Requests} interleaved pairs; page of ${PAGE}; visibility network_members, 5% of customers hide their name` }),
+    result({ id: 'B4', metric: `community first page p99 (${customers} customers)`, unit: 'ms', value: percentile(community.route, 99), baseline: percentile(community.bare, 99), target: 100, targetOn: 'value', better: 'lower' }),
+  ];
+}
+
+async function interleave(n: number, route: () => Promise<number>, bare: () => Promise<number>) {
+  const out = { route: [] as number[], bare: [] as number[] };
+  const warmup = 5;
+  for (let i = 0; i < n + warmup; i++) {
+    const routeFirst = i % 2 === 0;
+    const a = await (routeFirst ? route() : bare());
+    const c = await (routeFirst ? bare() : route());
+    if (i < warmup) continue;
+    out.route.push(routeFirst ? a : c);
+    out.bare.push(routeFirst ? c : a);
+  }
+  return out;
+}
+
+async function seedCustomers(b: BenchStack, networkId: string, count: number): Promise<void> {
+  for (let from = 0; from < count; from += INSERT_BATCH) {
+    const docs = [];
+    for (let i = from; i < Math.min(count, from + INSERT_BATCH); i++) {
+      const displayName = `${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[(i * 7) % LAST_NAMES.length]} ${i}`;
+      const customerId = `seed-${i}`;
+      docs.push({
+        networkId,
+        customerId,
+        kind: i % 10 === 9 ? 'nonmember' : 'member',
+        displayName,
+        searchName: displayName.toLowerCase(),
+        locationIds: [`loc-${i % 5}`],
+        hideNameOnBookings: i % 20 === 0,
+        status: 'active',
+        matrixUserId: virtualUserId({ kind: 'customer', networkId, id: customerId }, b.domain),
+        version: 1,
+        provisionedVersion: 1,
+      });
+    }
+    await CustomerModel.insertMany(docs, { ordered: false, lean: true });
+  }
+}
+
+async function seedSupportConversations(b: BenchStack, networkId: string, count: number): Promise<void> {
+  const now = Date.now();
+  for (let from = 0; from < count; from += INSERT_BATCH) {
+    const docs = [];
+    for (let i = from; i < Math.min(count, from + INSERT_BATCH); i++) {
+      const customerId = `seed-${i}`;
+      // Older than the live conversations, spread over 30 days.
+      const at = new Date(now - 3600_000 - ((i * 2654435761) % (30 * 86400_000)));
+      docs.push({
+        _id: `ch_${randomBytes(12).toString('base64url')}`,
+        networkId,
+        kind: 'support',
+        key: supportKey(networkId, customerId),
+        customerIds: [customerId],
+        startedBy: customerId,
+        lastActivityAt: at,
+        lastMessage: { eventId: `$seed${i}`, senderId: customerId, body: `question ${i}`, at },
+      });
+    }
+    await ConversationModel.insertMany(docs, { ordered: false, lean: true });
+  }
+}

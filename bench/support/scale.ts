@@ -1,0 +1,43 @@
+/** Sizes of one benchmark run: BENCH_SCALE=small for a quick check, the default for reported figures. */
+export interface BenchScale {
+  name: 'small' | 'default';
+  b1Messages: number;
+  b2Events: number;
+  b3Customers: number;
+  b4SupportConversations: number;
+  b4Customers: number;
+  b4Requests: number;
+  b5HistoryMessages: number;
+  b5Requests: number;
+}
+
+export const SCALES: Record<BenchScale['name'], BenchScale> = {
+  small: {
+    name: 'small',
+    b1Messages: 30,
+    b2Events: 300,
+    b3Customers: 400,
+    b4SupportConversations: 1000,
+    b4Customers: 5000,
+    b4Requests: 60,
+    b5HistoryMessages: 60,
+    b5Requests: 40,
+  },
+  default: {
+    name: 'default',
+    b1Messages: 200,
+    b2Events: 2000,
+    b3Customers: 10000,
+    b4SupportConversations: 10000,
+    b4Customers: 100000,
+    b4Requests: 300,
+    b5HistoryMessages: 200,
+    b5Requests: 200,
+  },
+};
+
+export function scaleFromEnv(): BenchScale {
+  const name = process.env.BENCH_SCALE ?? 'default';
+  if (name !== 'small' && name !== 'default') throw new Error(`BENCH_SCALE must be "small" or unset (default), not "${name}"`);
+  return SCALES[name];
+}

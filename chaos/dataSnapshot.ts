@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import mongoose from 'mongoose';
+
+/** Count and content hash of each collection (or of the documents a filter selects in each). */
+export type Snapshot = Map<string, { count: number; hash: string }>;
+
+export async function snapshot(filterFor: (collection: string) => Record<string, unknown> | null = () => ({})): Promise<Snapshot> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('not connected to MongoDB');
+  const out: Snapshot = new Map();
+  const names = (await db.listCollections().toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
+  for (const name of names) {
+    const filter = filterFor(name);
+    if (!filter) continue;
+    const docs = await db.collection(name).find(filter).sort({ _id: 1 }).toArray();
+    out.set(name, { count: docs.length, hash: createHash('sha256').update(JSON.stringify(docs)).digest('hex').slice(0, 16) });
+  }
+  return out;
+}
+
+/** Names of collections whose count or content differ (collections that appeared count too). */
+export function changedCollections(before: Snapshot, after: Snapshot): string[] {
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((n) => {
+    const a = before.get(n);
+    const b = after.get(n);
+    return (a?.count ?? 0) !== (b?.count ?? 0) || (a && b && a.hash !== b.hash) || (!a && (b?.count ?? 0) > 0) || (!b && (a?.count ?? 0) > 0);
+  }).map((n) => `${n} (${before.get(n)?.count ?? 0}→${after.get(n)?.count ?? 0})`);
+}
