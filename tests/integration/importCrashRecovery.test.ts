@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CustomerModel } from '../../appservice/domain/models';
+import { encodeIdPart } from '../../appservice/matrix/virtualUsers';
+import { startAppservice, type AppserviceHandle } from '../../appservice/start';
+import { createRootLogger } from '../../appservice/logger';
+import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
+import { startProcess, type ManagedProcess } from '../../scripts/stack/childProcess';
+import { startRedis, type RedisHandle } from '../../scripts/stack/redisServer';
+import { eventually, startServices, testConfig, uniqueId, callApi } from '../support/harness';
+import { mintToken } from '../../portal-api/auth';
+import { customerRows, provisioningEnv, synapseAdminFor, waitForJob } from '../support/provisioningHelpers';
+
+const CUSTOMERS = 1000;
+const PROJECT_ROOT = join(__dirname, '..', '..');
+
+/**
+ * A 1,000-customer import survives the worker being killed (SIGKILL, no chance to clean up) and
+ * Redis restarting in the middle: afterwards every customer exists on Synapse exactly once, with
+ * their name, and no row is reported failed.
+ */
+
+// Slow enough that there is a "middle" to crash in; short locks so a dead worker's batches come back quickly.
+const CRASH_ENV = provisioningEnv({
+  SYNAPSE_MAX_REQUESTS_PER_SECOND: '250',
+  PROVISIONING_LOCK_SECONDS: '4',
+  PROVISIONING_STALLED_CHECK_SECONDS: '2',
+});
+
+async function expectEveryCustomerOnceOnSynapse(config: ReturnType<typeof testConfig>, net: string): Promise<void> {
+  const users = await synapseAdminFor(config).listUsers(`cw_c_${encodeIdPart(net)}_`);
+  expect(users).toHaveLength(CUSTOMERS);
+  expect(new Set(users.map((u) => u.name)).size).toBe(CUSTOMERS);
+  const named = users.filter((u) => u.displayname === `Customer ${u.name.slice(u.name.lastIndexOf('_') + 1, u.name.indexOf(':'))}`);
+  expect(named).toHaveLength(CUSTOMERS);
+  expect(await CustomerModel.countDocuments({ networkId: net, version: 1, provisionedVersion: 1 })).toBe(CUSTOMERS);
+}
+
+describe('import with the worker killed (SIGKILL) half-way', () => {
+  const config = testConfig(CRASH_ENV);
+  const log = createRootLogger('warn', 'test');
+  let appservice: AppserviceHandle;
+  let portal: PortalApiHandle;
+  let worker: ManagedProcess | undefined;
+  const logDir = mkdtempSync(join(process.env.TEST_DATA_DIR ?? tmpdir(), 'worker-'));
+
+  /** The real worker process (`bin/server.ts worker`), ready once it says so in its log. */
+  async function startWorker(name: string): Promise<ManagedProcess> {
+    const { NODE_OPTIONS: _ignored, ...env } = process.env;
+    // node itself with tsx as a loader (not the tsx CLI, which forks): SIGKILL reaches the worker.
+    const proc = startProcess(join(PROJECT_ROOT, 'node_modules', '.bin', 'node'), ['--import', 'tsx', 'bin/server.ts', 'worker'], {
+      cwd: PROJECT_ROOT,
+      logPath: join(logDir, `${name}.log`),
+      env: { ...env, ...CRASH_ENV, LOG_LEVEL: 'info' },
+    });
+    await eventually(`${name} ready`, async () => readFileSync(proc.logPath, 'utf8').includes('provisioning worker started'), 30000);
+    return proc;
+  }
+
+  beforeAll(async () => {
+    appservice = await startAppservice(config, { log });
+    portal = await startPortalApi(config, { log });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await portal?.stop();
+    await appservice?.stop();
+  });
+
+  test('after a restart every customer is provisioned exactly once', async () => {
+    const net = uniqueId('kill');
+    const token = mintToken(
+      { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
+      { role: 'service', sub: 'host-platform', net },
+    );
+    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, token, { name: 'Crash Corner' })).status).toBe(200);
+    worker = await startWorker('worker-1');
+    const res = await callApi(portal.url, 'POST', `/v1/networks/${net}/customers:import`, token, { customers: customerRows(CUSTOMERS) });
+    expect(res.status).toBe(202);
+
+    const atKill = await eventually('the import half-way', async () => {
+      const job = (await callApi(portal.url, 'GET', `/v1/jobs/${res.body.jobId}`, token)).body;
+      return job.progress >= 20 ? job : null;
+    }, 60000);
+    await worker.kill();
+    const killedAt = (await callApi(portal.url, 'GET', `/v1/jobs/${res.body.jobId}`, token)).body;
+    console.log(`worker killed at ${atKill.progress}% (${killedAt.progress}% recorded)`);
+    expect(killedAt.state).not.toBe('completed');
+
+    worker = await startWorker('worker-2');
+    const job = await waitForJob(portal.url, token, res.body.jobId, { timeoutMs: 120000 });
+    expect(job).toMatchObject({ state: 'completed', progress: 100, failures: [] });
+    // A batch that finished just before the kill is found done on the rerun ("unchanged"): no row twice.
+    const result = job.result as { provisioned: number; unchanged: number; failed: number };
+    expect(result.provisioned + result.unchanged).toBe(CUSTOMERS);
+    expect(result.failed).toBe(0);
+    await expectEveryCustomerOnceOnSynapse(config, net);
+  });
+});
+
+describe('import with Redis restarted half-way', () => {
+  let redis: RedisHandle;
+
+  beforeAll(async () => {
+    redis = await startRedis({ dataDir: mkdtempSync(join(process.env.TEST_DATA_DIR ?? tmpdir(), 'redis-restart-')) });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  test('the import completes and every customer is provisioned exactly once', async () => {
+    const s = await startServices({ ...CRASH_ENV, REDIS_URL: redis.url });
+    try {
+      const net = uniqueId('redis');
+      const service = s.token('service', 'host-platform', net);
+      expect((await s.api('PUT', `/v1/networks/${net}`, service, { name: 'Restart Row' })).status).toBe(200);
+      const res = await s.api('POST', `/v1/networks/${net}/customers:import`, service, { customers: customerRows(CUSTOMERS) });
+      expect(res.status).toBe(202);
+      await eventually('the import half-way', async () => (await s.api('GET', `/v1/jobs/${res.body.jobId}`, service)).body.progress >= 20, 60000);
+      await redis.restart(1000);
+      const job = await waitForJob(s.baseUrl, service, res.body.jobId, { timeoutMs: 120000 });
+      expect(job).toMatchObject({ state: 'completed', progress: 100, failures: [] });
+      await expectEveryCustomerOnceOnSynapse(s.config, net);
+    } finally {
+      await s.stop();
+    }
+  });
+});
