@@ -8,6 +8,7 @@ import type { JobContext } from './jobContext';
 import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
 import type { ProvisioningJob } from './provisioningQueue';
 import { syncSupportRoomMembership } from './supportRoomMembership';
+import { runSpacePlacement } from './spacePlacement';
 
 /** Synapse's wait is honoured even without retry_after_ms; one second is its usual minimum. */
 const DEFAULT_RATE_LIMIT_MS = 1000;
@@ -49,6 +50,8 @@ function runJob(ctx: JobContext, job: ProvisioningJob, token: string): Promise<u
       return runChatsToggle(ctx, job, token);
     case 'customer-deprovision':
       return runCustomerDeprovision(ctx, job);
+    case 'space-placement':
+      return runSpacePlacement(ctx, job);
   }
 }
 
@@ -62,6 +65,8 @@ async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
     { kind: 'customer', networkId: data.networkId, id: data.customerId },
     { displayName: customer.displayName, avatarUrl: customer.avatarUrl },
   );
+  // Spaces follow locations, status and privacy, all of which this change may have touched.
+  await ctx.services.spaces.placeCustomer(data.networkId, data.customerId, matrixUserId);
   await CustomerModel.updateOne(
     { _id: customer._id, provisionedVersion: { $lt: customer.version } },
     { $set: { provisionedVersion: customer.version } },
@@ -78,6 +83,7 @@ async function provisionAdmin(ctx: JobContext, job: ProvisioningJob) {
     await ctx.services.virtualUsers.ensure({ kind: 'admin', networkId: data.networkId, id: data.adminId }, { displayName: admin.displayName });
   }
   const supportRooms = await syncSupportRoomMembership(ctx, job, admin);
+  await ctx.services.spaces.placeAdministrator(data.networkId, admin.matrixUserId, admin.status === 'active');
   await AdministratorModel.updateOne(
     { _id: admin._id, provisionedVersion: { $lt: admin.version } },
     { $set: { provisionedVersion: admin.version } },

@@ -20,6 +20,8 @@ export type ProvisioningJobData =
     }
   | { kind: 'customer-import-batch'; networkId: string; rows: ImportRow[] }
   | { kind: 'chats-toggle'; networkId: string; version: number; enabled: boolean }
+  /** Space membership per community visibility: one customer, or (no customerId) the whole network. */
+  | { kind: 'space-placement'; networkId: string; customerId?: string }
   | {
       kind: 'customer-deprovision';
       networkId: string;
@@ -75,6 +77,16 @@ export class ProvisioningQueue {
   async deprovisionCustomer(networkId: string, customerId: string, version: number, erase: boolean): Promise<string> {
     const jobId = entityJobId('deprovision', networkId, customerId, version);
     await this.queue.add('deprovision-customer', { kind: 'customer-deprovision', networkId, customerId, version, erase }, { jobId });
+    return jobId;
+  }
+
+  /**
+   * Space placement after a change of visibility, locations or a Feed post. Not versioned: placement
+   * converges on the current state, so each change queues a run (the id carries the time).
+   */
+  async placeInSpaces(networkId: string, customerId?: string): Promise<string> {
+    const jobId = entityJobId('spaces', networkId, customerId ?? null, Date.now());
+    await this.queue.add('space-placement', { kind: 'space-placement', networkId, ...(customerId ? { customerId } : {}) }, { jobId });
     return jobId;
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../logger';
-import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
+import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { botUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import type { CommunityVisibility } from './chatRules';
 import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel } from './models';
@@ -121,7 +121,7 @@ export class CommunitySpaces {
         power_level_content_override: { users: {}, events_default: 100, state_default: 100, invite: 100, kick: 100, ban: 100, redact: 100 },
       });
     } catch (err) {
-      if (!(err instanceof MatrixError && err.errcode === 'M_ROOM_IN_USE')) throw err;
+      if (!isAliasTaken(err)) throw err;
       const existing = await this.api.resolveAlias(`#${alias}:${this.domain}`);
       if (!existing) throw err;
       this.log.info({ alias, existing }, 'adopting an existing space');

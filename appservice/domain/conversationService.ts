@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../logger';
 import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError } from '../errors';
-import { MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
+import { isAliasTaken, MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
 import { decideDirectChatByAnyPath, decideSupportChat, type ChatPath, type CustomerFacts } from './chatRules';
@@ -270,7 +270,7 @@ export class ConversationService {
         power_level_content_override: roomPowerLevels(),
       });
     } catch (err) {
-      if (!(err instanceof MatrixError && err.errcode === 'M_ROOM_IN_USE')) throw err;
+      if (!isAliasTaken(err)) throw err;
       const existing = await this.waitForAlias(`#${aliasLocalpart}:${this.domain}`);
       roomId = existing;
       await Promise.all(members.map((m) => this.api.invite(roomId, m)));

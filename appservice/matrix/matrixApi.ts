@@ -21,6 +21,14 @@ export class MatrixError extends Error {
   }
 }
 
+/**
+ * createRoom refused because the alias exists: M_ROOM_IN_USE when checked up front, a 409 when two
+ * creations race for it. Either way another creator won and the alias tells which room.
+ */
+export function isAliasTaken(err: unknown): boolean {
+  return err instanceof MatrixError && (err.errcode === 'M_ROOM_IN_USE' || err.status === 409);
+}
+
 export interface MatrixEvent {
   event_id: string;
   type: string;

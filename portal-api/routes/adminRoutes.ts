@@ -122,6 +122,10 @@ export function adminRoutes(deps: PortalDeps) {
           await NetworkModel.updateOne({ _id: params.nid }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
         }
         if (body.chatsEnabled !== undefined) await setChatsEnabled(params.nid, body.chatsEnabled);
+        // Who shares a space follows the Community page: re-place everyone when visibility changes.
+        if (body.communityVisibility && body.communityVisibility !== before.communityVisibility) {
+          await deps.queue.placeInSpaces(params.nid);
+        }
         const after = await NetworkModel.findById(params.nid).lean();
         return settingsView(after!);
       },

@@ -58,11 +58,13 @@ export function hostSyncRoutes(deps: PortalDeps) {
       body: z.strictObject({ name: displayName }),
       handler: async ({ params, body }) => {
         await requireNetwork(params.nid);
-        await LocationModel.updateOne(
+        const res = await LocationModel.updateOne(
           { networkId: params.nid, locationId: params.lid },
           { $set: { name: body.name } },
           { upsert: true },
         );
+        // A new location gets its space, and its customers their places in it.
+        if (res.upsertedCount > 0) await deps.queue.placeInSpaces(params.nid);
         return { networkId: params.nid, locationId: params.lid, name: body.name };
       },
     }),
@@ -164,6 +166,8 @@ export function hostSyncRoutes(deps: PortalDeps) {
           { $set: { authorId: body.authorId, locationId: body.locationId, postedAt: new Date(body.createdAt) } },
           { upsert: true },
         );
+        // Posting makes a customer who hides their name visible (rule 5): place them in the spaces.
+        await deps.queue.placeInSpaces(params.nid, body.authorId);
         return { networkId: params.nid, postId: params.pid, ...body };
       },
     }),

@@ -1,0 +1,23 @@
+import { CustomerModel } from '../appservice/domain/models';
+import type { JobContext } from './jobContext';
+import type { ProvisioningJob } from './provisioningQueue';
+
+/**
+ * Re-places customers in the network's spaces (appservice/domain/communitySpaces.ts decides where):
+ * one customer after a change that affects only them (a Feed post), or the whole network after its
+ * community visibility or its locations changed. Placement converges, so a repeated job is harmless.
+ */
+export async function runSpacePlacement(ctx: JobContext, job: ProvisioningJob): Promise<{ placed: number }> {
+  const data = job.data as Extract<ProvisioningJob['data'], { kind: 'space-placement' }>;
+  const spaces = ctx.services.spaces;
+  if (data.customerId) {
+    const customer = await CustomerModel.findOne({ networkId: data.networkId, customerId: data.customerId }).lean();
+    if (!customer) return { placed: 0 };
+    await spaces.placeCustomer(data.networkId, data.customerId, customer.matrixUserId);
+    return { placed: 1 };
+  }
+  const placed = await spaces.placeNetwork(data.networkId, (done, total) => {
+    if (done % 50 === 0 || done === total) void job.updateProgress(Math.round((done * 100) / total));
+  });
+  return { placed };
+}
