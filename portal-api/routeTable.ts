@@ -94,7 +94,8 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
   const paths: Record<string, Record<string, unknown>> = {};
   const jsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
   for (const route of routes) {
-    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\\/g, '');
+    // `:name` is a parameter; an escaped colon (`customers\\:import`) is part of the path.
+    const path = route.path.replace(/(?<!\\):([A-Za-z]+)/g, '{$1}').replace(/\\/g, '');
     const parameters: unknown[] = [];
     for (const [where, schema] of [
       ['path', route.params],
