@@ -28,13 +28,13 @@ export async function authorizationMatrix(b: BenchStack): Promise<ScenarioResult
   const support = await b.ok('POST', '/v1/chats/support', foreign.customer(fc));
   const secret = `foreign secret text ${tag}`;
   const message = await b.ok('POST', `/v1/chats/${support.id}/messages`, foreign.customer(fc), { txnId: `f-${tag}`, body: secret });
-  const job = await b.ok('PUT', `/v1/networks/${foreign.net}/customers/${fg}`, foreign.service, { kind: 'member', displayName: `Foreign Gustav ${tag}`, locationIds: ['loc-1'], hideNameOnBookings: false, status: 'active' });
+  const job = await b.ok('PUT', `/v1/networks/${foreign.net}/customers/fjob-${tag}`, foreign.service, { kind: 'member', displayName: `Foreign Jobber ${tag}`, locationIds: ['loc-1'], hideNameOnBookings: false, status: 'active' });
   const foreignChats = [direct.id, support.id];
   const foreignRooms = [direct.matrixRoomId, support.matrixRoomId];
   // The support message reaches the index and B's administrator's notifications before the snapshot.
   await eventually('the foreign support message to be indexed', async () => (await b.api('GET', `/v1/networks/${foreign.net}/notifications`, foreign.admin(fa))).body?.notifications?.length > 0, 60000, 200);
 
-  const markers = [foreign.net, fc, fg, fa, `Foreign Fiona ${tag}`, `Foreign Gustav ${tag}`, ...foreignChats, ...foreignRooms, secret, message.id, `fpost-${tag}`, `fbook-${tag}`];
+  const markers = [foreign.net, fc, fg, fa, `fjob-${tag}`, `Foreign Fiona ${tag}`, `Foreign Gustav ${tag}`, `Foreign Jobber ${tag}`, ...foreignChats, ...foreignRooms, secret, message.id, `fpost-${tag}`, `fbook-${tag}`];
   const ids: Record<string, string> = {
     nid: foreign.net,
     cid: fc,

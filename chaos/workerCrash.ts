@@ -7,15 +7,17 @@ import type { ScenarioResult } from './scenarioResult';
 const CUSTOMERS = 1000;
 
 /**
- * R2: the provisioning worker (its own process) is SIGKILLed twice during a 1,000-customer import
- * and restarted; the import completes and every customer is provisioned exactly once.
+ * R2: the provisioning worker (its own process) is SIGKILLed during a 1,000-customer import, with
+ * batches in flight, and restarted; the import completes and every customer is provisioned exactly
+ * once. (One kill, as in the issue: a batch caught by two crashes is failed on purpose by
+ * maxStalledCount, and reported for an operator's retry.)
  */
 export async function workerCrash(b: BenchStack, worker: ServiceProcess): Promise<ScenarioResult> {
   const net = await createNetwork(b);
   const rows = importRows(runId('r2'), CUSTOMERS);
   const jobId = await postImport(b, net, rows);
   const progressAtKill: number[] = [];
-  for (const percent of [15, 55]) {
+  for (const percent of [25]) {
     const job = await waitForProgress(b, net, jobId, percent);
     if (job.state === 'completed') break;
     progressAtKill.push(job.progress);

@@ -7,6 +7,8 @@ export interface BenchScale {
   b4SupportConversations: number;
   b4Customers: number;
   b4Requests: number;
+  /** Time budget of each B4 measurement phase (inbox, community); at least 10 pairs are measured. */
+  b4BudgetMs: number;
   b5HistoryMessages: number;
   b5Requests: number;
 }
@@ -20,6 +22,7 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b4SupportConversations: 1000,
     b4Customers: 5000,
     b4Requests: 60,
+    b4BudgetMs: 60000,
     b5HistoryMessages: 60,
     b5Requests: 40,
   },
@@ -31,6 +34,7 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b4SupportConversations: 10000,
     b4Customers: 100000,
     b4Requests: 300,
+    b4BudgetMs: 240000,
     b5HistoryMessages: 200,
     b5Requests: 200,
   },

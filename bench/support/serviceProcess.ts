@@ -35,7 +35,9 @@ export class ServiceProcess {
     if (this.running) throw new Error(`${this.role} is already running`);
     this.logOffset = existsSync(this.logPath) ? readFileSync(this.logPath).length : 0;
     const fd = openSync(this.logPath, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin', 'server.ts'), this.role], {
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the service processes.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(PROJECT_ROOT, 'bin', 'server.ts'), this.role], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...this.env },
       stdio: ['ignore', fd, fd],
