@@ -8,6 +8,7 @@ import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../appser
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 import { setChatsEnabled } from '../chatsToggle';
+import { enqueueChatsToggle } from '../../provisioning/chatsToggle';
 import { actorOf, chatListPage, pageQuery, withParticipants } from './chatRoutes';
 import { personView } from './communityRoutes';
 import { decodeCursor, encodeCursor } from '../../appservice/domain/pageCursor';
@@ -121,7 +122,11 @@ export function adminRoutes(deps: PortalDeps) {
         if (Object.keys(set).length + Object.keys(unset).length > 0) {
           await NetworkModel.updateOne({ _id: params.nid }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
         }
-        if (body.chatsEnabled !== undefined) await setChatsEnabled(params.nid, body.chatsEnabled);
+        if (body.chatsEnabled !== undefined) {
+          await setChatsEnabled(params.nid, body.chatsEnabled);
+          // The rooms follow on the Matrix side (read-only / restored) through the queued fan-out.
+          await enqueueChatsToggle(params.nid, body.chatsEnabled, deps.queue);
+        }
         // Who shares a space follows the Community page: re-place everyone when visibility changes.
         if (body.communityVisibility && body.communityVisibility !== before.communityVisibility) {
           await deps.queue.placeInSpaces(params.nid);

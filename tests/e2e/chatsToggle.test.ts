@@ -1,4 +1,6 @@
-import { startServices, type TestServices } from '../support/harness';
+import { ConversationModel } from '../../appservice/domain/models';
+import type { MatrixError } from '../../appservice/matrix/matrixApi';
+import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
 /**
@@ -72,6 +74,19 @@ describe('chats toggle', () => {
     }
     // The administrator can still reach the settings to turn chats back on.
     expect((await s.api('GET', `/v1/networks/${n.net}/settings`, n.admin('ada'))).status).toBe(200);
+    // Matrix clients cannot send either: the rooms became read-only.
+    const { matrix, virtualUsers } = s.all.appservice.services;
+    const bobId = virtualUsers.userId({ kind: 'customer', networkId: n.net, id: 'bob' });
+    const roomId = (await ConversationModel.findById(chatId).lean())!.roomId!;
+    const refusal = await eventually('the room to turn read-only', async () => {
+      try {
+        await matrix.sendEvent(roomId, 'm.room.message', `off-${Date.now()}`, { msgtype: 'm.text', body: 'from Element while off' }, bobId);
+        return null;
+      } catch (err) {
+        return err as MatrixError;
+      }
+    });
+    expect(refusal.errcode).toBe('M_FORBIDDEN');
   });
 
   test('turning chats back on restores the conversation as it was', async () => {
@@ -80,8 +95,12 @@ describe('chats toggle', () => {
     expect((await s.api('GET', '/v1/me/features', n.customer('bob'))).body.chats).toBe(true);
     const history = await s.api('GET', `/v1/chats/${chatId}/messages`, n.customer('bob'));
     expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['a.pdf', 'before the switch']);
-    const reply = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bob'), { txnId: 'after-on', body: 'back again' });
-    expect(reply.status).toBe(201);
+    // Once the rooms are writable again, the portal send goes through.
+    const reply = await eventually('a send after chats are back on', async () => {
+      const res = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bob'), { txnId: 'after-on', body: 'back again' });
+      return res.status === 201 ? res : null;
+    });
+    expect(reply.body.chatId).toBe(chatId);
   });
 
   test("another network's customers and administrators do not find this network's chats or media", async () => {
