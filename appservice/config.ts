@@ -49,6 +49,11 @@ const envSchema = z
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
     /** The largest attachment limit an administrator may set for their network. */
     ATTACHMENT_MAX_BYTES_CEILING: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+    /**
+     * Network administrators choose webhook URLs; by default they may not point into private,
+     * loopback or link-local networks (the service's own Synapse, Redis, cloud metadata...).
+     */
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: z.enum(['true', 'false']).default('false'),
 
     /** How long a worker holds a job before another worker may take it over (after a crash). */
     PROVISIONING_LOCK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
@@ -105,6 +110,7 @@ export interface Config {
   provisioning: { concurrency: number; maxRequestsPerSecond: number };
   rateLimit: { requests: number; windowSeconds: number };
   attachments: { maxBytesCeiling: number };
+  webhooks: { allowPrivateAddresses: boolean };
   jobs: { lockSeconds: number; stalledCheckSeconds: number };
   customerImport: { maxRows: number; maxBytes: number };
   synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
@@ -153,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     attachments: { maxBytesCeiling: e.ATTACHMENT_MAX_BYTES_CEILING },
+    webhooks: { allowPrivateAddresses: e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES === 'true' },
     jobs: { lockSeconds: e.PROVISIONING_LOCK_SECONDS, stalledCheckSeconds: e.PROVISIONING_STALLED_CHECK_SECONDS },
     customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },
     synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },

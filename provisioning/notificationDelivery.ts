@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WebhookDeliveryModel } from '../appservice/domain/adminNotifications';
 import { NetworkModel } from '../appservice/domain/models';
 import { closeWorker } from './workerShutdown';
+import { assertPublicDestination } from './webhookDestination';
 import { atMost } from '../appservice/lifecycle';
 import type { Logger } from '../appservice/logger';
 
@@ -42,12 +43,16 @@ export interface NotificationDeliveryHandle {
   stop(): Promise<void>;
 }
 
-export async function startNotificationDelivery(connection: Redis, log: Logger): Promise<NotificationDeliveryHandle> {
+export async function startNotificationDelivery(
+  connection: Redis,
+  log: Logger,
+  opts: { allowPrivateAddresses: boolean },
+): Promise<NotificationDeliveryHandle> {
   const queue = new Queue<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
-  const worker = new Worker<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, (job) => deliver(job, log), { connection, concurrency: 4 });
+  const worker = new Worker<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, (job) => deliver(job, log, opts), { connection, concurrency: 4 });
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     log.warn({ deliveryId: job.data.deliveryId, attempts: job.attemptsMade, final, err: err.message }, 'webhook delivery failed');
     void WebhookDeliveryModel.updateOne(
       { _id: job.data.deliveryId, status: { $ne: 'delivered' } },
@@ -86,7 +91,11 @@ export async function startNotificationDelivery(connection: Redis, log: Logger):
   };
 }
 
-async function deliver(job: Job<DeliveryJob>, log: Logger): Promise<{ status: number } | { skipped: string }> {
+async function deliver(
+  job: Job<DeliveryJob>,
+  log: Logger,
+  opts: { allowPrivateAddresses: boolean },
+): Promise<{ status: number } | { skipped: string }> {
   const delivery = await WebhookDeliveryModel.findById(job.data.deliveryId).lean();
   if (!delivery || delivery.status === 'delivered') return { skipped: 'already delivered' };
   const network = await NetworkModel.findById(delivery.networkId).lean();
@@ -97,6 +106,7 @@ async function deliver(job: Job<DeliveryJob>, log: Logger): Promise<{ status: nu
     await WebhookDeliveryModel.updateOne({ _id: delivery._id }, { $set: { status: 'skipped' } });
     return { skipped: 'no webhook configured' };
   }
+  if (!opts.allowPrivateAddresses) await assertPublicDestination(new URL(url));
   const res = await fetch(url, {
     method: 'POST',
     headers: {

@@ -52,7 +52,9 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
   await worker.waitUntilReady();
   log.info({ concurrency: config.provisioning.concurrency }, 'provisioning worker started');
-  const notificationDelivery = await startNotificationDelivery(connection, log.child({ module: 'notificationDelivery' }));
+  const notificationDelivery = await startNotificationDelivery(connection, log.child({ module: 'notificationDelivery' }), {
+    allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
+  });
   return {
     worker,
     async stop() {

@@ -36,7 +36,8 @@ describe('administrators: support inbox and notifications', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const port = (receiver.address() as { port: number }).port;
 
-    s = await startServices();
+    // The receiver runs on loopback, which webhooks may only reach when the operator allows it.
+    s = await startServices({ WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true' });
     n = await createNetwork(s, {
       customers: {
         alice: { displayName: 'Alice Andersen' },
