@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import { NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { attachmentMsgtype } from './attachmentPolicy';
@@ -22,15 +22,32 @@ const attachmentSchema = new Schema(
     name: { type: String, required: true },
     mimeType: { type: String },
     size: { type: Number },
-    /** Set for portal uploads: the sender's virtual user and the client's txnId. */
-    sentBy: { type: String },
-    txnId: { type: String },
   },
   { timestamps: true, versionKey: false },
 );
-attachmentSchema.index({ chatId: 1, sentBy: 1, txnId: 1 });
 
 export const AttachmentModel = mongoose.model('Attachment', attachmentSchema, 'attachments');
+
+/**
+ * One attachment send per (conversation, sender, client txnId). Claimed before the upload, so two
+ * concurrent requests with the same txnId upload the file once; the second waits for the first.
+ */
+const attachmentSendSchema = new Schema(
+  {
+    /** `<chatId>|<sender>|<txnId>` */
+    _id: { type: String, required: true },
+    claimedAt: { type: Date, required: true },
+    messageId: { type: String },
+    mediaId: { type: String },
+  },
+  { versionKey: false },
+);
+
+export const AttachmentSendModel = mongoose.model('AttachmentSend', attachmentSendSchema, 'attachment_sends');
+
+/** A claim older than this is taken over: its process died between upload and send. */
+const CLAIM_TTL_MS = 60000;
+const CLAIM_POLL_MS = 100;
 
 export interface AcceptedFile {
   data: Buffer;
@@ -53,9 +70,19 @@ export class Attachments {
   /** Uploads the (already checked) file as the sender and sends it; a repeated txnId sends once. */
   async send(conversation: Conversation, actor: Actor, txnId: string, file: AcceptedFile): Promise<{ messageId: string; mediaId: string }> {
     const sender = this.conversations.matrixUserOf(actor);
-    // A retry after a completed send must not upload the file again.
-    const known = await AttachmentModel.findOne({ chatId: conversation._id, sentBy: sender, txnId }).lean();
-    if (known) return { messageId: known.messageId, mediaId: known.mediaId };
+    const sendId = `${conversation._id}|${sender}|${txnId}`;
+    if (!(await claim(sendId))) return waitForSend(sendId);
+    try {
+      return await this.uploadAndSend(conversation, actor, txnId, sendId, file);
+    } catch (err) {
+      // Failed before the message existed: a retry may start over at once.
+      await AttachmentSendModel.deleteOne({ _id: sendId, messageId: { $exists: false } }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async uploadAndSend(conversation: Conversation, actor: Actor, txnId: string, sendId: string, file: AcceptedFile) {
+    const sender = this.conversations.matrixUserOf(actor);
     const contentUri = await this.api.uploadMedia(file.data, file.mimeType, file.name, sender);
     const { serverName, mediaId } = parseMxc(contentUri);
     const messageId = await this.conversations.sendOnce(conversation, actor, txnId, {
@@ -76,12 +103,11 @@ export class Attachments {
           name: file.name,
           mimeType: file.mimeType,
           size: file.data.length,
-          sentBy: sender,
-          txnId,
         },
       },
       { upsert: true },
     );
+    await AttachmentSendModel.updateOne({ _id: sendId }, { $set: { messageId, mediaId } });
     return { messageId, mediaId };
   }
 
@@ -109,6 +135,33 @@ export class Attachments {
     const message = await IndexedMessageModel.findOne({ chatId: conversation._id, mediaUrl: `mxc://${this.domain}/${mediaId}` }).lean();
     if (!message) return null;
     return { serverName: this.domain, mediaId, messageId: message._id, name: message.preview || mediaId };
+  }
+}
+
+/** True when this request owns the send: a new claim, or one abandoned by a dead process. */
+async function claim(sendId: string): Promise<boolean> {
+  try {
+    await AttachmentSendModel.create({ _id: sendId, claimedAt: new Date() });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  const stale = new Date(Date.now() - CLAIM_TTL_MS);
+  const takeover = await AttachmentSendModel.updateOne(
+    { _id: sendId, messageId: { $exists: false }, claimedAt: { $lt: stale } },
+    { $set: { claimedAt: new Date() } },
+  );
+  return takeover.modifiedCount === 1;
+}
+
+/** The result of the request that owns the send (a retry after it finished gets it at once). */
+async function waitForSend(sendId: string): Promise<{ messageId: string; mediaId: string }> {
+  const deadline = Date.now() + CLAIM_TTL_MS;
+  for (;;) {
+    const send = await AttachmentSendModel.findById(sendId).lean();
+    if (send?.messageId && send.mediaId) return { messageId: send.messageId, mediaId: send.mediaId };
+    if (Date.now() > deadline) throw new ConflictError('a send with this txnId is still in progress; retry later');
+    await new Promise((r) => setTimeout(r, CLAIM_POLL_MS));
   }
 }
 

@@ -170,12 +170,14 @@ describe('attachments', () => {
     expect(res.status).toBe(415);
   });
 
-  test('the same txnId sent twice, also concurrently, makes one attachment message', async () => {
+  test('the same txnId sent twice, also concurrently, makes one attachment message and stores the file once', async () => {
     const file = pdf('sent twice');
+    const mediaBefore = countMediaFiles();
     const results = await Promise.all([1, 2, 3].map(() => upload(n.customer('alice'), file, 'twice.pdf', 'att-dup-1')));
     const again = await upload(n.customer('alice'), file, 'twice.pdf', 'att-dup-1');
     expect(new Set([...results, again].map((r) => r.body.id)).size).toBe(1);
     expect((await history()).filter((m) => m.body === 'twice.pdf')).toHaveLength(1);
+    expect(countMediaFiles()).toBe(mediaBefore + 1);
   });
 
   test('bad uploads name the failing field', async () => {
