@@ -10,9 +10,12 @@ import { mintToken } from '../../portal-api/auth';
 const ROOT = join(__dirname, '..', '..');
 const MESSAGES = 300;
 
-/** The appservice as its own process, so it can be SIGKILLed like a crashed server. */
+/**
+ * The appservice as its own process, so it can be SIGKILLed like a crashed server. TypeScript is
+ * loaded in-process (`node --import tsx`): the pid is the server itself, not a wrapper.
+ */
 function spawnAppservice(): ChildProcess {
-  return spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/server.ts', 'appservice'], {
+  return spawn(join(ROOT, 'node_modules', '.bin', 'node'), ['--import', 'tsx', 'bin/server.ts', 'appservice'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -65,7 +68,11 @@ describe('the appservice killed while Synapse is pushing', () => {
     // Bob's Matrix client sends; halfway through, the appservice dies without warning.
     const sent: string[] = [];
     for (let i = 0; i < MESSAGES; i++) {
-      if (i === MESSAGES / 2) appservice.kill('SIGKILL');
+      if (i === MESSAGES / 2) {
+        const exited = new Promise((resolve) => appservice!.once('exit', resolve));
+        appservice.kill('SIGKILL');
+        await exited;
+      }
       const res = await fetch(
         `${session.homeserverUrl}/_matrix/client/v3/rooms/${encodeURIComponent(chat.matrixRoomId)}/send/m.room.message/crash-${i}`,
         { method: 'PUT', headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ msgtype: 'm.text', body: `message ${i}` }) },
