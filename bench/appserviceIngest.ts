@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
 import { AppserviceTransactionModel, ProcessedEventModel } from '../appservice/domain/models';
 import type { MatrixEvent } from '../appservice/matrix/matrixApi';
 import { eventually, inLanes, type BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork } from './support/networkFixture';
+import { describeTally, tallyOperations } from './support/operationTally';
+import { queryPlan } from './support/queryPlan';
 import type { BenchScale } from './support/scale';
 
 /** Concurrent senders pushing events into Synapse as fast as it accepts them. */
@@ -69,8 +72,11 @@ export async function appserviceIngest(b: BenchStack, scale: BenchScale): Promis
     txnId: `replay-${randomUUID()}`,
     events: t.events.map((e) => ({ ...e, event_id: `${e.event_id}_replay` })),
   }));
-  const before = await ProcessedEventModel.countDocuments({});
+  // Counted through the driver, so the tally below holds the appservice's operations only.
+  const processedEvents = mongoose.connection.db!.collection('processed_events');
+  const before = await processedEvents.countDocuments({});
   const url = `${b.config.appservice.url}/_matrix/app/v1/transactions/`;
+  const tally = tallyOperations();
   const ingestStart = Date.now();
   for (const txn of replay) {
     const res = await fetch(url + encodeURIComponent(txn.txnId), {
@@ -81,8 +87,12 @@ export async function appserviceIngest(b: BenchStack, scale: BenchScale): Promis
     if (res.status !== 200) throw new Error(`transaction endpoint answered ${res.status}`);
     await res.text();
   }
-  await eventually(`the appservice to process ${n} replayed events`, async () => (await ProcessedEventModel.countDocuments({})) >= before + n, 600000, 50);
+  await eventually(`the appservice to process ${n} replayed events`, async () => (await processedEvents.countDocuments({})) >= before + n, 600000, 50);
   const ingestRate = n / ((Date.now() - ingestStart) / 1000);
+  const operations = describeTally(tally.stop(), n, 'event');
+  // The processor's "next unprocessed transaction" query, over every transaction ever stored.
+  const stored = await AppserviceTransactionModel.estimatedDocumentCount();
+  const nextTxnPlan = await queryPlan('appservice_transactions', { processedAt: { $exists: false } }, { createdAt: 1, _id: 1 }, 1);
   const sizes = recorded.map((t) => t.events.length);
   return [
     result({
@@ -94,7 +104,7 @@ export async function appserviceIngest(b: BenchStack, scale: BenchScale): Promis
       target: 5,
       targetOn: 'ratio',
       better: 'higher',
-      note: `${n} m.room.message events in ${recorded.length} recorded transactions (${Math.min(...sizes)}–${Math.max(...sizes)} events each), replayed sequentially; baseline = Synapse accepting ${SEND_CONCURRENCY} concurrent sends and pushing them to the appservice`,
+      note: `${n} m.room.message events in ${recorded.length} recorded transactions (${Math.min(...sizes)}–${Math.max(...sizes)} events each), replayed sequentially; baseline = Synapse accepting ${SEND_CONCURRENCY} concurrent sends and pushing them to the appservice; ingest cost: ${operations}; next-transaction query over ${stored} stored transactions: ${nextTxnPlan}`,
     }),
   ];
 }

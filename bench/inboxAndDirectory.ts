@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import mongoose from 'mongoose';
 import { ConversationModel, CustomerModel } from '../appservice/domain/models';
 import { supportKey } from '../appservice/domain/conversationService';
 import { virtualUserId } from '../appservice/matrix/virtualUsers';
@@ -7,6 +6,7 @@ import type { BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork } from './support/networkFixture';
 import { percentile, timed } from './support/percentiles';
+import { queryPlan } from './support/queryPlan';
 import type { BenchScale } from './support/scale';
 
 const PAGE = 20;
@@ -69,8 +69,8 @@ export async function inboxAndDirectory(b: BenchStack, scale: BenchScale): Promi
   const community = await interleave(scale.b4Requests, scale.b4BudgetMs, communityRoute, communityBare);
   const setup = `seeded in ${seedSeconds.toFixed(0)} s`;
   // How the database runs each bare query: whether filter, sort and limit reach an index.
-  const inboxPlan = await plan('conversations', { networkId: net.net, kind: 'support' }, { lastActivityAt: -1, _id: -1 });
-  const communityPlan = await plan('customers', { networkId: net.net, kind: 'member', status: 'active', customerId: { $ne: 'viewer' } }, { searchName: 1, customerId: 1 });
+  const inboxPlan = await queryPlan('conversations', { networkId: net.net, kind: 'support' }, { lastActivityAt: -1, _id: -1 });
+  const communityPlan = await queryPlan('customers', { networkId: net.net, kind: 'member', status: 'active', customerId: { $ne: 'viewer' } }, { searchName: 1, customerId: 1 });
   return [
     result({ id: 'B4', metric: `inbox first page p50 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 50), baseline: percentile(inbox.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${inbox.route.length} interleaved pairs; page of ${PAGE}, the ${LIVE_CONVERSATIONS} newest are live rooms with an unread message; ${setup}; bare query plan: ${inboxPlan}` }),
     result({ id: 'B4', metric: `inbox first page p99 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 99), baseline: percentile(inbox.bare, 99), target: 50, targetOn: 'value', better: 'lower' }),
@@ -143,13 +143,3 @@ async function seedSupportConversations(b: BenchStack, networkId: string, count:
   }
 }
 
-/** The server's own account of a query: FerretDB's pushdown flags, or MongoDB's winning plan stages. */
-async function plan(collection: string, filter: Record<string, unknown>, sort: Record<string, number>): Promise<string> {
-  const db = mongoose.connection.db!;
-  const explained = (await db.command({ explain: { find: collection, filter, sort, limit: PAGE + 1 } }).catch((err: Error) => ({ error: err.message }))) as Record<string, any>;
-  const pushdown = Object.entries(explained).filter(([k]) => /pushdown/i.test(k));
-  if (pushdown.length) return pushdown.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-  const stages: string[] = [];
-  for (let stage = explained.queryPlanner?.winningPlan; stage; stage = stage.inputStage) stages.push(stage.stage + (stage.indexName ? `(${stage.indexName})` : ''));
-  return stages.length ? stages.join(' <- ') : JSON.stringify(explained).slice(0, 200);
-}

@@ -7,6 +7,8 @@ import { createNetwork, runId } from './support/networkFixture';
 import type { BenchScale } from './support/scale';
 import type { ServiceProcess } from './support/serviceProcess';
 
+const STALL_MS = 180000;
+
 /**
  * B3 provisioning: customers imported through POST /v1/networks/:nid/customers:import (registered
  * on Synapse, display names set) per second, against a bare loop registering users and setting
@@ -52,13 +54,21 @@ export async function provisioningImport(b: BenchStack, scale: BenchScale, worke
     }));
     const start = Date.now();
     const accepted = await b.ok('POST', `/v1/networks/${net.net}/customers:import`, net.service, { customers: rows });
+    // Bounded by progress: an import that moves no further for STALL_MS is reported as stuck.
+    let lastProgress = -1;
+    let lastChange = Date.now();
     const job = await eventually(
       `import job ${accepted.jobId}`,
       async () => {
         const res = await b.api('GET', `/v1/jobs/${encodeURIComponent(accepted.jobId)}`, net.service);
+        if (res.status === 200 && res.body.progress !== lastProgress) {
+          lastProgress = res.body.progress;
+          lastChange = Date.now();
+        }
+        if (Date.now() - lastChange > STALL_MS) throw new Error(`import stuck at ${lastProgress}% for ${STALL_MS / 1000} s (state ${res.body?.state})`);
         return res.status === 200 && (res.body.state === 'completed' || res.body.state === 'failed') ? res.body : null;
       },
-      1800000,
+      3600000,
       200,
     );
     importSeconds += (Date.now() - start) / 1000;
