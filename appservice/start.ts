@@ -10,6 +10,9 @@ import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
 import { boundPort, closeServer, listen } from './httpServer';
 
+const START_PING_ATTEMPTS = 10;
+const START_PING_INTERVAL_MS = 2000;
+
 export interface AppserviceHandle {
   port: number;
   services: CoreServices;
@@ -39,6 +42,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   log.info({ port, url: config.appservice.url }, 'appservice listening');
   void processor.kick();
 
+  let stopped = false;
   const ping = async (): Promise<number> => {
     try {
       return await services.matrix.pingAppservice(services.registration.id, randomUUID());
@@ -50,17 +54,26 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
       );
     }
   };
-  // Self-check: also makes Synapse retry any transactions it queued while we were down.
-  ping().then(
-    (ms) => log.info({ ms }, 'Synapse reached the appservice (ping)'),
-    (err: Error) => log.error(err.message),
-  );
+  // Self-check, retried for a while (Synapse may be starting or busy). A successful ping also makes
+  // Synapse retry at once the transactions it queued while we were down, instead of after its backoff.
+  void (async () => {
+    for (let attempt = 1; attempt <= START_PING_ATTEMPTS && !stopped; attempt++) {
+      try {
+        log.info({ ms: await ping() }, 'Synapse reached the appservice (ping)');
+        return;
+      } catch (err) {
+        if (attempt === START_PING_ATTEMPTS) log.error((err as Error).message);
+        else await new Promise((r) => setTimeout(r, START_PING_INTERVAL_MS));
+      }
+    }
+  })();
 
   return {
     port,
     services,
     ping,
     stop: stopOnce(async () => {
+      stopped = true;
       await closeServer(server);
       await processor.stop();
       await disconnectDatabase();

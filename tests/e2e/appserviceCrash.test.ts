@@ -91,7 +91,7 @@ describe('the appservice killed while Synapse is pushing', () => {
         const n = await IndexedMessageModel.countDocuments({ chatId: chat.id });
         return n >= MESSAGES ? n : null;
       },
-      90000,
+      180000,
     );
     expect(indexed).toBe(MESSAGES);
     const ids = (await IndexedMessageModel.find({ chatId: chat.id }).select({ _id: 1 }).lean()).map((d) => String(d._id));
@@ -99,5 +99,5 @@ describe('the appservice killed while Synapse is pushing', () => {
     // And the preview shows the last one.
     const list = await api('GET', '/v1/chats', token('customer', 'alice', net));
     expect(list.body.chats.find((c: { id: string }) => c.id === chat.id).lastMessage.body).toBe(`message ${MESSAGES - 1}`);
-  });
+  }, 300000);
 });
