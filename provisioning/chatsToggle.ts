@@ -97,6 +97,11 @@ export async function runChatsToggle(ctx: JobContext, job: ProvisioningJob, toke
     let changed = 0;
     let after = '';
     for (;;) {
+      if (ctx.shuttingDown()) {
+        // Handed back to the queue; rooms done so far are skipped quickly by whoever takes it.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       const page = await ConversationModel.find({ ...filter, _id: { $gt: after } })
         .sort({ _id: 1 })
         .limit(PAGE_SIZE)

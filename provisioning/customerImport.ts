@@ -1,4 +1,4 @@
-import { Job, WaitingChildrenError, type Queue } from 'bullmq';
+import { DelayedError, Job, WaitingChildrenError, type Queue } from 'bullmq';
 import { CustomerModel, type CustomerDoc } from '../appservice/domain/models';
 import { MatrixError } from '../appservice/matrix/matrixApi';
 import { virtualUserId, virtualUserLocalpart, type VirtualUserRef } from '../appservice/matrix/virtualUsers';
@@ -88,7 +88,7 @@ export async function importReport(job: ProvisioningJob, queue: Queue<Provisioni
   return { progress: data.total === 0 ? 100 : Math.floor((100 * done) / data.total), summary, failures };
 }
 
-export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJob): Promise<ImportBatchResult> {
+export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJob, token: string): Promise<ImportBatchResult> {
   const { networkId, rows } = job.data as BatchJobData;
   const ids = rows.map((r) => r.customerId);
   const before = new Map((await CustomerModel.find({ networkId, customerId: { $in: ids } }).lean()).map((c) => [c.customerId, c]));
@@ -122,13 +122,19 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
     );
   }
 
+  if (ctx.shuttingDown()) await handBack(job, token);
   const rowOf = new Map(rows.map((r) => [r.customerId, r]));
   const current = await CustomerModel.find({ networkId, customerId: { $in: ids } }).lean();
   const pending = current.filter((c) => c.status === 'active' && (c.provisionedVersion ?? 0) < (c.version ?? 1));
   const provisioned: Array<{ customerId: string; version: number }> = [];
   const failures: ImportFailure[] = [];
+  let handedBack = false;
   try {
     await forEachLimit(pending, CUSTOMERS_IN_FLIGHT, async (customer) => {
+      if (ctx.shuttingDown()) {
+        handedBack = true;
+        return;
+      }
       try {
         await provisionCustomerUser(ctx, networkId, customer);
         provisioned.push({ customerId: customer.customerId, version: customer.version ?? 1 });
@@ -154,7 +160,17 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
       }
     }
   }
+  if (handedBack) await handBack(job, token);
   return { rows: rows.length, provisioned: provisioned.length, unchanged: rows.length - pending.length, failures };
+}
+
+/**
+ * The worker is stopping: the rest of the batch goes back to the queue now (without spending an
+ * attempt) instead of waiting for this worker's lock to expire.
+ */
+async function handBack(job: ProvisioningJob, token: string): Promise<never> {
+  await job.moveToDelayed(Date.now(), token);
+  throw new DelayedError();
 }
 
 /**

@@ -13,4 +13,6 @@ export interface JobContext {
   redis: Redis;
   synapseAdmin: SynapseAdminApi;
   log: Logger;
+  /** True once the worker was asked to stop (SIGTERM): long jobs hand their remaining work back. */
+  shuttingDown(): boolean;
 }

@@ -45,7 +45,7 @@ function runJob(ctx: JobContext, job: ProvisioningJob, token: string): Promise<u
     case 'customer-import':
       return runCustomerImport(ctx, job, token);
     case 'customer-import-batch':
-      return runCustomerImportBatch(ctx, job);
+      return runCustomerImportBatch(ctx, job, token);
     case 'chats-toggle':
       return runChatsToggle(ctx, job, token);
     case 'customer-deprovision':

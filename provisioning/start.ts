@@ -37,7 +37,8 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   };
   const queue = new ProvisioningQueue(connection);
   const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
-  const processor = createProvisioningProcessor({ services, queue, redis: connection, synapseAdmin, log });
+  let shuttingDown = false;
+  const processor = createProvisioningProcessor({ services, queue, redis: connection, synapseAdmin, log, shuttingDown: () => shuttingDown });
   const worker = new Worker<ProvisioningJobData>(PROVISIONING_QUEUE, processor, {
     connection,
     concurrency: config.provisioning.concurrency,
@@ -59,6 +60,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
     worker,
     async stop() {
       // Finishes in-flight jobs; anything still locked is picked up by another worker after expiry.
+      shuttingDown = true;
       await worker.close();
       await notificationDelivery.stop();
       await queue.close();

@@ -16,7 +16,7 @@ const CUSTOMERS = 1000;
 const PROJECT_ROOT = join(__dirname, '..', '..');
 
 /**
- * A 1,000-customer import survives the worker being killed (SIGKILL, no chance to clean up) and
+ * A 1,000-customer import survives the worker being stopped (SIGTERM), killed (SIGKILL, no chance to clean up) and
  * Redis restarting in the middle: afterwards every customer exists on Synapse exactly once, with
  * their name, and no row is reported failed.
  */
@@ -37,7 +37,7 @@ async function expectEveryCustomerOnceOnSynapse(config: ReturnType<typeof testCo
   expect(await CustomerModel.countDocuments({ networkId: net, version: 1, provisionedVersion: 1 })).toBe(CUSTOMERS);
 }
 
-describe('import with the worker killed (SIGKILL) half-way', () => {
+describe('import when the worker process stops half-way', () => {
   const config = testConfig(CRASH_ENV);
   const log = createRootLogger('warn', 'test');
   let appservice: AppserviceHandle;
@@ -68,7 +68,7 @@ describe('import with the worker killed (SIGKILL) half-way', () => {
     await appservice?.stop();
   });
 
-  test('after a restart every customer is provisioned exactly once', async () => {
+  test('SIGKILL: after a restart every customer is provisioned exactly once', async () => {
     const net = uniqueId('kill');
     const token = mintToken(
       { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
@@ -96,6 +96,30 @@ describe('import with the worker killed (SIGKILL) half-way', () => {
     expect(result.provisioned + result.unchanged).toBe(CUSTOMERS);
     expect(result.failed).toBe(0);
     await expectEveryCustomerOnceOnSynapse(config, net);
+    await worker.stop();
+  });
+
+  test('SIGTERM: the worker finishes its batches in flight and exits; nothing is left for a lock to expire', async () => {
+    const net = uniqueId('term');
+    const token = mintToken(
+      { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
+      { role: 'service', sub: 'host-platform', net },
+    );
+    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, token, { name: 'Quiet Quarter' })).status).toBe(200);
+    worker = await startWorker('worker-term');
+    const res = await callApi(portal.url, 'POST', `/v1/networks/${net}/customers:import`, token, { customers: customerRows(CUSTOMERS) });
+    await eventually('the import half-way', async () => (await callApi(portal.url, 'GET', `/v1/jobs/${res.body.jobId}`, token)).body.progress >= 20, 60000);
+    await worker.stop(20000);
+    expect({ code: worker.child.exitCode, signal: worker.child.signalCode }).toEqual({ code: 0, signal: null });
+    expect((await portal.deps.queue.queue.getActive()).map((j) => j.id)).toEqual([]);
+
+    worker = await startWorker('worker-after-term');
+    const job = await waitForJob(portal.url, token, res.body.jobId, { timeoutMs: 120000 });
+    // Customers done before the hand-back are found done ("unchanged"), the rest provisioned now.
+    expect(job).toMatchObject({ state: 'completed', failures: [], result: { failed: 0 } });
+    const result = job.result as { provisioned: number; unchanged: number };
+    expect(result.provisioned + result.unchanged).toBe(CUSTOMERS);
+    await expectEveryCustomerOnceOnSynapse(config, net);
   });
 });
 
@@ -117,7 +141,7 @@ describe('import with Redis restarted half-way', () => {
       expect((await s.api('PUT', `/v1/networks/${net}`, service, { name: 'Restart Row' })).status).toBe(200);
       const res = await s.api('POST', `/v1/networks/${net}/customers:import`, service, { customers: customerRows(CUSTOMERS) });
       expect(res.status).toBe(202);
-      await eventually('the import half-way', async () => (await s.api('GET', `/v1/jobs/${res.body.jobId}`, service)).body.progress >= 20, 60000);
+      await eventually('the import half-way', async () => (await s.api('GET', `/v1/jobs/${res.body.jobId}`, service)).body.progress >= 20, 120000);
       await redis.restart(1000);
       const job = await waitForJob(s.baseUrl, service, res.body.jobId, { timeoutMs: 120000 });
       expect(job).toMatchObject({ state: 'completed', progress: 100, failures: [] });
