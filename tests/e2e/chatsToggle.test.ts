@@ -85,7 +85,7 @@ describe('chats toggle', () => {
       } catch (err) {
         return err as MatrixError;
       }
-    });
+    }, 60000);
     expect(refusal.errcode).toBe('M_FORBIDDEN');
   });
 
@@ -99,7 +99,7 @@ describe('chats toggle', () => {
     const reply = await eventually('a send after chats are back on', async () => {
       const res = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bob'), { txnId: 'after-on', body: 'back again' });
       return res.status === 201 ? res : null;
-    });
+    }, 60000);
     expect(reply.body.chatId).toBe(chatId);
   });
 
