@@ -95,7 +95,7 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
   const fresh = rows.filter((r) => !before.has(r.customerId));
   const changed = rows.filter((r) => before.has(r.customerId) && !sameFields(before.get(r.customerId)!, customerFields(r)));
   if (fresh.length > 0) {
-    await CustomerModel.insertMany(
+    await inWriteTurn(() => CustomerModel.insertMany(
       fresh.map((r) => ({
         networkId,
         customerId: r.customerId,
@@ -105,20 +105,22 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
         provisionedVersion: 0,
       })),
       { ordered: false },
-    ).catch((err) => {
+    )).catch((err) => {
       // Inserted meanwhile (a retry of this batch, or a host sync of the same customer): fine.
       if (!isDuplicateKeyOnly(err)) throw err;
     });
   }
   if (changed.length > 0) {
-    await CustomerModel.bulkWrite(
-      changed.map((r) => ({
-        updateOne: {
-          filter: { networkId, customerId: r.customerId },
-          update: { $set: customerFields(r), $inc: { version: 1 } },
-        },
-      })),
-      { ordered: false },
+    await inWriteTurn(() =>
+      CustomerModel.bulkWrite(
+        changed.map((r) => ({
+          updateOne: {
+            filter: { networkId, customerId: r.customerId },
+            update: { $set: customerFields(r), $inc: { version: 1 } },
+          },
+        })),
+        { ordered: false },
+      ),
     );
   }
 
@@ -147,15 +149,17 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
     // Recorded even when the batch stops half-way, so its retry skips who is done.
     if (provisioned.length > 0) {
       // One statement per version (usually one): FerretDB's SQLite backend stalls on many
-      // concurrent single-document updates.
+      // single-document updates.
       for (const version of new Set(provisioned.map((p) => p.version))) {
-        await CustomerModel.updateMany(
-          {
-            networkId,
-            customerId: { $in: provisioned.filter((p) => p.version === version).map((p) => p.customerId) },
-            provisionedVersion: { $lt: version },
-          },
-          { $set: { provisionedVersion: version } },
+        await inWriteTurn(() =>
+          CustomerModel.updateMany(
+            {
+              networkId,
+              customerId: { $in: provisioned.filter((p) => p.version === version).map((p) => p.customerId) },
+              provisionedVersion: { $lt: version },
+            },
+            { $set: { provisionedVersion: version } },
+          ),
         );
       }
     }
@@ -188,6 +192,17 @@ async function provisionCustomerUser(ctx: JobContext, networkId: string, custome
     return;
   }
   await virtualUsers.ensure(who, profile);
+}
+
+/**
+ * The batches of one worker take turns for their MongoDB writes: FerretDB's SQLite backend has one
+ * writer and answers "database is locked" to concurrent ones (a real MongoDB does not care).
+ */
+let writeTurn: Promise<unknown> = Promise.resolve();
+function inWriteTurn<T>(write: () => Promise<T>): Promise<T> {
+  const turn = writeTurn.then(write, write);
+  writeTurn = turn.catch(() => undefined);
+  return turn;
 }
 
 function ref(networkId: string, customerId: string): VirtualUserRef {
