@@ -43,7 +43,7 @@ const attachmentSendSchema = new Schema(
   { versionKey: false },
 );
 
-export const AttachmentSendModel = mongoose.model('AttachmentSend', attachmentSendSchema, 'attachment_sends');
+const AttachmentSendModel = mongoose.model('AttachmentSend', attachmentSendSchema, 'attachment_sends');
 
 /** A claim older than this is taken over: its process died between upload and send. */
 const CLAIM_TTL_MS = 60000;

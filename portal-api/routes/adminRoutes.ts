@@ -19,7 +19,7 @@ const mimeType = z
   .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'a lowercase MIME type such as application/pdf');
 const notificationId = z.string().regex(/^nt_[0-9a-f]{32}$/, 'not a notification id');
 
-export function settingsView(n: NetworkDoc) {
+function settingsView(n: NetworkDoc) {
   return {
     chatsEnabled: n.chatsEnabled,
     communityVisibility: n.communityVisibility,

@@ -17,7 +17,7 @@ import { decodeCursor, encodeCursor } from '../../appservice/domain/pageCursor';
 const chatParams = z.object({ chatId: z.string().regex(/^ch_[A-Za-z0-9_-]{16}$/, 'not a chat id') });
 const txnId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and ._~- only');
 /** A Matrix event id (room versions 4+: "$" and URL-safe base64). */
-export const messageIdSchema = z.string().regex(/^\$[A-Za-z0-9+/=_-]{1,254}$/, 'not a message id');
+const messageIdSchema = z.string().regex(/^\$[A-Za-z0-9+/=_-]{1,254}$/, 'not a message id');
 const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
 export const pageQuery = z.object({
   cursor: z.string().min(1).max(512).optional(),
