@@ -23,6 +23,8 @@ export async function synapseOutage(b: BenchStack): Promise<ScenarioResult> {
   let down = false;
   let cameBack = false;
   const outage = (async () => {
+    // Some sends succeed first, so retries of successful txnIds are checked too.
+    await eventually('the first sends', async () => next >= 40, 60000, 20);
     const restart = b.stack.synapse.restart(DOWN_MS);
     await eventually('Synapse to stop', async () => !(await b.matrix.health()), 30000, 50);
     down = true;
