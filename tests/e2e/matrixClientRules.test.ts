@@ -215,8 +215,11 @@ describe('a Matrix client follows the same rules as the portal', () => {
       const res = await s.api('GET', `/v1/chats/${chat.id}/messages`, alice);
       return res.body.messages?.find((m: { type: string }) => m.type === 'image');
     });
-    const download = await fetch(`${s.baseUrl}/v1/chats/${chat.id}/media/${image.attachment.mediaId}`, { headers: { authorization: `Bearer ${alice}` } });
-    expect(download.status).toBe(200);
+    // Served once the service has checked it against the network's policy (it indexes it then).
+    const download = await eventually('the checked image to be downloadable', async () => {
+      const res = await fetch(`${s.baseUrl}/v1/chats/${chat.id}/media/${image.attachment.mediaId}`, { headers: { authorization: `Bearer ${alice}` } });
+      return res.status === 200 ? res : null;
+    });
     expect(Buffer.from(await download.arrayBuffer()).equals(PNG)).toBe(true);
 
     // An executable dressed as a PDF, sent from the Matrix client: redacted, with the reason.
