@@ -23,6 +23,23 @@ export interface CustomerFacts {
   hideNameOnBookings: boolean;
 }
 
+/** The rule-relevant facts of a stored customer record. */
+export function customerFacts(c: {
+  customerId: string;
+  kind: string;
+  status: string;
+  locationIds: readonly string[];
+  hideNameOnBookings: boolean;
+}): CustomerFacts {
+  return {
+    id: c.customerId,
+    kind: c.kind as CustomerFacts['kind'],
+    status: c.status as CustomerFacts['status'],
+    locationIds: c.locationIds,
+    hideNameOnBookings: c.hideNameOnBookings,
+  };
+}
+
 /** How the requester reached the recipient. */
 export type ChatPath =
   | { type: 'community' }

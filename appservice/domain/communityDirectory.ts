@@ -1,6 +1,6 @@
 import { ChatsDisabledError, NotFoundError } from '../errors';
 import { decodeCursor, encodeCursor } from './pageCursor';
-import { isHiddenFrom, isListedByVisibility, type CustomerFacts } from './chatRules';
+import { customerFacts, isHiddenFrom, isListedByVisibility } from './chatRules';
 import { directKey } from './conversationService';
 import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc } from './models';
 
@@ -100,9 +100,9 @@ async function filterVisible(
     : [[], []];
   const postedSet = new Set(posted.map(String));
   const startedSet = new Set(startedChats.map((c) => c.startedBy));
-  const viewerFacts = facts(viewer);
+  const viewerFacts = customerFacts(viewer);
   return candidates.filter((c) => {
-    const candidateFacts = facts(c);
+    const candidateFacts = customerFacts(c);
     return (
       isListedByVisibility(visibility, viewerFacts, candidateFacts) &&
       !isHiddenFrom(candidateFacts, {
@@ -113,15 +113,6 @@ async function filterVisible(
   });
 }
 
-function facts(c: Customer): CustomerFacts {
-  return {
-    id: c.customerId,
-    kind: c.kind as CustomerFacts['kind'],
-    status: c.status as CustomerFacts['status'],
-    locationIds: c.locationIds,
-    hideNameOnBookings: c.hideNameOnBookings,
-  };
-}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -4,7 +4,7 @@ import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError
 import { isAliasTaken, MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
-import { decideDirectChatByAnyPath, decideSupportChat, type ChatPath, type CustomerFacts } from './chatRules';
+import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
 import {
   AdministratorModel,
   ConversationModel,
@@ -68,8 +68,8 @@ export class ConversationService {
     const decision = decideDirectChatByAnyPath(
       {
         network: { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
-        requester: facts(me),
-        recipient: facts(other),
+        requester: customerFacts(me),
+        recipient: customerFacts(other),
         recipientHasPostedOnFeed: hasPosted,
         recipientStartedChatWithRequester: false,
       },
@@ -96,7 +96,7 @@ export class ConversationService {
     if (!customer) throw new NotFoundError('customer');
     const decision = decideSupportChat(
       { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
-      facts(customer),
+      customerFacts(customer),
     );
     if (!decision.allowed) {
       if (decision.reason === 'chats_disabled') throw new ChatsDisabledError();
@@ -374,15 +374,6 @@ export function supportKey(networkId: string, customerId: string): string {
   return `support/${JSON.stringify([networkId, customerId])}`;
 }
 
-function facts(c: CustomerDoc): CustomerFacts {
-  return {
-    id: c.customerId,
-    kind: c.kind as CustomerFacts['kind'],
-    status: c.status as CustomerFacts['status'],
-    locationIds: c.locationIds,
-    hideNameOnBookings: c.hideNameOnBookings,
-  };
-}
 
 function newChatId(): string {
   return `ch_${randomBytes(12).toString('base64url')}`;
