@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import type { BenchStack } from '../bench/support/benchStack';
 import { createNetwork } from '../bench/support/networkFixture';
 import { changedCollections, snapshot } from './dataSnapshot';
-import { exampleFromSchema, fillPath, loadRouteCatalog, type CatalogRoute } from './routeCatalog';
+import { exampleFromSchema, fillPath, loadRouteCatalog, type CatalogRoute, type JsonSchema } from './routeCatalog';
 import type { ScenarioResult } from './scenarioResult';
 
 const MIN_REQUESTS = 2000;
@@ -66,7 +66,7 @@ const BAD_QUERIES = [
 ];
 
 /** JSON bodies that must be refused: broken syntax, wrong shapes, operators, pollution, size. */
-function badBodies(example: unknown): Array<[string, string | Buffer]> {
+function badBodies(example: unknown, schema: JsonSchema | null): Array<[string, string | Buffer]> {
   const deep = '['.repeat(20000) + ']'.repeat(20000);
   const out: Array<[string, string | Buffer]> = [
     ['broken JSON', '{"a":'],
@@ -82,18 +82,24 @@ function badBodies(example: unknown): Array<[string, string | Buffer]> {
     ['BOM and garbage', '\ufeff{garbage}'],
   ];
   if (example && typeof example === 'object' && !Array.isArray(example)) {
-    const fields = Object.keys(example);
     out.push(['unknown key added', JSON.stringify({ ...example, $where: 'this.a' })]);
-    for (const f of fields) {
-      for (const [label, value] of [
-        ['operator object', { $gt: '' }],
-        ['array', [{ $ne: null }]],
-        ['number', 1e308],
-        ['null', null],
-        ['huge string', 'y'.repeat(200000)],
-        ['boolean', true],
-      ] as const) {
+    for (const [f, fieldSchema] of Object.entries(schema?.properties ?? {})) {
+      // Only values the field's schema does not allow: each variant must be refused.
+      const allowed = allowedTypes(fieldSchema);
+      const variants: Array<[string, string, unknown]> = [
+        ['operator object', 'object', { $gt: '' }],
+        ['array', 'array', [{ $ne: null }]],
+        ['number', 'number', 1e308],
+        ['boolean', 'boolean', true],
+        ['string', 'string', 'not-a-valid-value'],
+        ['null', 'null', null],
+      ];
+      for (const [label, type, value] of variants) {
+        if (allowed.has(type) || (type === 'number' && allowed.has('integer'))) continue;
         out.push([`${f} as ${label}`, JSON.stringify({ ...example, [f]: value })]);
+      }
+      if (allowed.has('string') && fieldSchema.maxLength !== undefined) {
+        out.push([`${f} over maxLength`, JSON.stringify({ ...example, [f]: 'y'.repeat(fieldSchema.maxLength + 1) })]);
       }
     }
   }
@@ -163,7 +169,7 @@ export async function malformedRequests(b: BenchStack, portal: { running: boolea
       requests.push({ route, kind: `query ${q.slice(0, 20)}`, path: `${goodPath}?${q}`, headers: jsonHeaders(auth), body: refusedBody });
     }
     if (route.bodySchema) {
-      for (const [kind, body] of badBodies(example)) requests.push({ route, kind: `body: ${kind}`, path: goodPath, headers: jsonHeaders(auth), body });
+      for (const [kind, body] of badBodies(example, route.bodySchema)) requests.push({ route, kind: `body: ${kind}`, path: goodPath, headers: jsonHeaders(auth), body });
       for (const [kind, type] of [['text/plain', 'text/plain'], ['form', 'application/x-www-form-urlencoded'], ['xml', 'application/xml'], ['utf-16 json', 'application/json; charset=utf-16']]) {
         requests.push({ route, kind: `content-type ${kind}`, path: goodPath, headers: { authorization: auth, 'content-type': type! }, body: '$where=1&a[$gt]=' });
       }
@@ -209,6 +215,8 @@ export async function malformedRequests(b: BenchStack, portal: { running: boolea
   const serverErrors: string[] = [];
   const leakyAnswers: string[] = [];
   const acceptedWrites: string[] = [];
+  // The health route answers 503 when a dependency is down at that moment: a report, not a crash.
+  let healthDegraded = 0;
   const statusCounts: Record<string, number> = {};
   let transportErrors = 0;
   let next = 0;
@@ -222,7 +230,8 @@ export async function malformedRequests(b: BenchStack, portal: { running: boolea
           const bucket = `${Math.floor(res.status / 100)}xx`;
           statusCounts[bucket] = (statusCounts[bucket] ?? 0) + 1;
           if (res.status < 300 && req.route.method !== 'GET') acceptedWrites.push(`${res.status} ${req.route.method} ${req.route.template} (${req.kind})`);
-          if (res.status >= 500) serverErrors.push(`${res.status} ${req.route.method} ${req.route.template} (${req.kind}): ${text.slice(0, 200)}`);
+          if (res.status === 503 && req.route.template === '/v1/ops/health' && /"status":"degraded"/.test(text)) healthDegraded++;
+          else if (res.status >= 500) serverErrors.push(`${res.status} ${req.route.method} ${req.route.template} (${req.kind}): ${text.slice(0, 200)}`);
           if (/node_modules|\.ts:\d+|at [A-Za-z.]+ \(|Mongo[A-Z][a-zA-Z]*Error|ZodError|stack/.test(text)) leakyAnswers.push(`${req.route.method} ${req.route.template} (${req.kind}): ${text.slice(0, 200)}`);
         } catch (err) {
           // The client refused to send it (e.g. a header it cannot encode) or the connection broke.
@@ -246,7 +255,23 @@ export async function malformedRequests(b: BenchStack, portal: { running: boolea
   return {
     id: 'R5',
     title: 'malformed requests across every route',
-    counts: { requests: requests.length, routes: routes.length, ...statusCounts, transportRefused: transportErrors, ge500: serverErrors.length, leaks: leakyAnswers.length, acceptedWrites: acceptedWrites.length, alive: alive ? 'yes' : 'NO', changedCollections: changed.length },
+    counts: { requests: requests.length, routes: routes.length, ...statusCounts, transportRefused: transportErrors, ge500: serverErrors.length, leaks: leakyAnswers.length, acceptedWrites: acceptedWrites.length, healthDegraded, alive: alive ? 'yes' : 'NO', changedCollections: changed.length },
     problems,
   };
+}
+
+/** JSON types a schema accepts ("any" when it says nothing); optional fields also accept null only when nullable. */
+function allowedTypes(schema: JsonSchema): Set<string> {
+  const out = new Set<string>();
+  const visit = (s: JsonSchema) => {
+    for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) visit(alt);
+    if (Array.isArray(s.type)) s.type.forEach((t) => out.add(t));
+    else if (s.type) out.add(s.type);
+    if (s.enum) for (const v of s.enum) out.add(v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+    if (s.const !== undefined) out.add(s.const === null ? 'null' : typeof s.const);
+  };
+  visit(schema);
+  if (out.size === 0) ['object', 'array', 'number', 'boolean', 'string', 'null'].forEach((t) => out.add(t));
+  // An enum of strings does not accept other strings, but "string" is the type: keep it allowed (conservative).
+  return out;
 }
