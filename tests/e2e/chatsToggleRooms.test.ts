@@ -31,13 +31,11 @@ describe('chats toggle across every room of a network', () => {
     expect((await s.api('PUT', `/v1/networks/${net}`, service, { name: 'Toggle Towers' })).status).toBe(200);
     const imported = await s.api('POST', `/v1/networks/${net}/customers:import`, service, { customers: customerRows(ROOMS) });
     expect((await waitForJob(s.baseUrl, service, imported.body.jobId)).state).toBe('completed');
-    const adminJob = await s.api('PUT', `/v1/networks/${net}/admins/a1`, service, { displayName: 'Ada Admin' });
-    await waitForJob(s.baseUrl, service, adminJob.body.provisioningJobId);
 
     // One support conversation (and room) per customer.
     const conversations = s.all.appservice.services.conversations;
     const roomOf = new Map<string, string>();
-    await forEachLimit(customerRows(ROOMS), 10, async (row) => {
+    await forEachLimit(customerRows(ROOMS), 16, async (row) => {
       const chat = await conversations.openSupport(net, String(row.customerId), { kind: 'admin', networkId: net, id: 'a1' });
       roomOf.set(String(row.customerId), chat.roomId!);
     });
@@ -91,7 +89,8 @@ describe('chats toggle across every room of a network', () => {
     });
     expect(await SavedPowerLevelsModel.countDocuments({ networkId: net })).toBe(0);
     await expect(client.sendTextMessage(c0Room, 'after the toggle')).resolves.toMatchObject({ event_id: expect.any(String) });
-  });
+    // Room setup dominates; on a busy 2-core machine it takes a few minutes.
+  }, 170000);
 
   test('a repeated toggle job changes no room a second time', async () => {
     const net = uniqueId('tgl');
