@@ -24,8 +24,10 @@ export interface JobView {
   result: unknown;
 }
 
-export async function describeJob(job: ProvisioningJob, queue: Queue<ProvisioningJobData>): Promise<JobView> {
-  const state = await job.getState();
+export async function describeJob(fetched: ProvisioningJob, queue: Queue<ProvisioningJobData>): Promise<JobView> {
+  const state = await fetched.getState();
+  // Finished between the fetch and the state read: read it again for its result and reason.
+  const job = (state === 'completed' || state === 'failed') && !fetched.finishedOn ? ((await queue.getJob(fetched.id!)) ?? fetched) : fetched;
   let progress = state === 'completed' ? 100 : typeof job.progress === 'number' ? job.progress : 0;
   let failures: ImportFailure[] = [];
   let result: unknown = job.returnvalue ?? null;
