@@ -92,7 +92,9 @@ async function withOperatorContext<T>(
   try {
     await waitUntilReady(redis, config.redisUrl);
     const queue = new ProvisioningQueue(redis);
-    const queues = [queue.queue as Queue, new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection: redis })];
+    const notifications = new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection: redis });
+    notifications.on('error', () => undefined);
+    const queues = [queue.queue as Queue, notifications];
     try {
       return await run({ config, queue, queues, deps: { services: createCoreServices(config, log), queue, redis } });
     } finally {

@@ -59,6 +59,8 @@ export class ProvisioningQueue {
 
   constructor(connection: Redis) {
     this.queue = new Queue<ProvisioningJobData>(PROVISIONING_QUEUE, { connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    // Connection errors are logged by the connection's owner (portal API, worker); calls fail on their own.
+    this.queue.on('error', () => undefined);
     processQueue = this;
   }
 

@@ -12,7 +12,10 @@ const operated = new WeakMap<PortalDeps, Queue[]>();
 export function operatedQueues(deps: PortalDeps): Queue[] {
   let queues = operated.get(deps);
   if (!queues) {
-    queues = [deps.queue.queue as Queue, new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection: deps.redis })];
+    const notifications = new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection: deps.redis });
+    // Connection errors are logged by the portal API, which owns the connection.
+    notifications.on('error', () => undefined);
+    queues = [deps.queue.queue as Queue, notifications];
     operated.set(deps, queues);
   }
   return queues;
