@@ -65,6 +65,9 @@ async function main(): Promise<void> {
   if (failed.length) process.exitCode = 1;
 }
 
+// A stray rejection inside a scenario must not kill the runner before it stops the stack.
+process.on('unhandledRejection', (err) => console.error('chaos: unhandled rejection', err));
+
 const watchdog = setTimeout(() => {
   console.error(`chaos: suite timeout after ${SUITE_TIMEOUT_MS / 60000} min`);
   process.exit(2);

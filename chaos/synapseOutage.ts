@@ -22,6 +22,7 @@ export async function synapseOutage(b: BenchStack): Promise<ScenarioResult> {
   const problems: string[] = [];
   let down = false;
   let cameBack = false;
+  let next = 0;
   const outage = (async () => {
     // Some sends succeed first, so retries of successful txnIds are checked too.
     await eventually('the first sends', async () => next >= 40, 60000, 20);
@@ -31,8 +32,9 @@ export async function synapseOutage(b: BenchStack): Promise<ScenarioResult> {
     await restart;
     cameBack = true;
   })();
+  // Awaited below; handled here too so a failure is this scenario's, not an unhandled rejection.
+  outage.catch(() => undefined);
 
-  let next = 0;
   const send = async (txnId: string) => {
     const res = await b.api('POST', `/v1/chats/${chat.id}/messages`, alice, { txnId, body: `r4 ${tag} ${txnId}` }).catch((err: Error) => ({ status: 0, body: { error: { code: err.message } }, headers: new Headers() }));
     return res;
