@@ -62,6 +62,8 @@ export async function runCustomerImport(ctx: JobContext, job: ProvisioningJob, t
   if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
   const report = await importReport(job, ctx.queue.queue);
   ctx.log.info({ jobId: job.id, ...report.summary }, 'customer import finished');
+  // Imported customers get their places in the network's spaces: one follow-up job for all of them.
+  if (report.summary.provisioned > 0) await ctx.queue.placeInSpaces(data.networkId);
   return report.summary;
 }
 
