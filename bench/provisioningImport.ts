@@ -96,7 +96,7 @@ export async function provisioningImport(b: BenchStack, scale: BenchScale, worke
   return [
     result({
       id: 'B3',
-      metric: `import ${n} customers (concurrency ${concurrency})`,
+      metric: `import ${n} customers (bare loop at ${concurrency} = worker concurrency)`,
       unit: 'customers/s',
       value: importRate,
       baseline: bareRate,

@@ -89,7 +89,13 @@ export async function synapseOutage(b: BenchStack): Promise<ScenarioResult> {
   const missing = [...first.keys()].filter((t) => !seen.has(`r4 ${tag} ${t}`)).length;
   const duplicated = [...seen.values()].filter((n) => n > 1).length;
   if (missing) problems.push(`${missing} txnIds have no message`);
-  if (duplicated) problems.push(`${duplicated} txnIds have more than one message`);
+  if (duplicated) {
+    const which = [...seen.entries()].filter(([, n]) => n > 1).map(([body, n]) => {
+      const txnId = body.slice(`r4 ${tag} `.length);
+      return `${txnId} ×${n} (first answer ${first.get(txnId)?.status})`;
+    });
+    problems.push(`${duplicated} txnIds have more than one message: ${which.slice(0, 5).join(', ')}`);
+  }
   return {
     id: 'R4',
     title: 'Synapse stopped during portal sends, same txnIds retried after',
