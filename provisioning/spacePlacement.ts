@@ -17,7 +17,8 @@ export async function runSpacePlacement(ctx: JobContext, job: ProvisioningJob): 
     return { placed: 1 };
   }
   const placed = await spaces.placeNetwork(data.networkId, (done, total) => {
-    if (done % 50 === 0 || done === total) void job.updateProgress(Math.round((done * 100) / total));
+    // Best effort: a progress write lost to a closing connection must not become an unhandled rejection.
+    if (done % 50 === 0 || done === total) job.updateProgress(Math.round((done * 100) / total)).catch(() => undefined);
   });
   return { placed };
 }
