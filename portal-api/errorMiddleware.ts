@@ -39,6 +39,11 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof MatrixError && (err.status === 429 || err.status >= 500)) {
     return new UpstreamUnavailableError('synapse', Math.max(1, Math.ceil((err.retryAfterMs ?? 5000) / 1000)));
   }
+  // Synapse refused a send in a room that is still read-only (chats just re-enabled, the room
+  // fan-out not done yet): a short wait fixes it.
+  if (err instanceof MatrixError && err.status === 403 && err.errcode === 'M_FORBIDDEN') {
+    return new UpstreamUnavailableError('synapse', 2);
+  }
   if (isRedisError(err)) return new UpstreamUnavailableError('redis');
   const e = err as { status?: number; expose?: boolean; type?: string };
   // @koa/bodyparser 6 reports malformed JSON as a bare SyntaxError with status 400.

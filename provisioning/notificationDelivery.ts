@@ -49,6 +49,8 @@ export async function startNotificationDelivery(
   opts: { allowPrivateAddresses: boolean },
 ): Promise<NotificationDeliveryHandle> {
   const queue = new Queue<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
+  // The connection's owner logs its errors; without a listener BullMQ prints each one to stderr.
+  queue.on('error', () => undefined);
   const worker = new Worker<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, (job) => deliver(job, log, opts), { connection, concurrency: 4 });
   worker.on('failed', (job, err) => {
     if (!job) return;

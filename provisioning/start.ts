@@ -1,3 +1,4 @@
+import { atMost, stopOnce } from '../appservice/lifecycle';
 import { Worker } from 'bullmq';
 import type { Config } from '../appservice/config';
 import { createRootLogger, type Logger } from '../appservice/logger';
@@ -11,6 +12,7 @@ import { RateLimitedMatrixApi, SynapseRequestLimiter } from './synapseRequestLim
 import { SynapseAdminApi } from './synapseAdminApi';
 import { createProvisioningProcessor } from './provisioningJobs';
 import { startNotificationDelivery } from './notificationDelivery';
+import { closeWorker } from './workerShutdown';
 
 export interface ProvisioningWorkerHandle {
   worker: Worker<ProvisioningJobData>;
@@ -58,14 +60,14 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   });
   return {
     worker,
-    async stop() {
+    stop: stopOnce(async () => {
       // Finishes in-flight jobs; anything still locked is picked up by another worker after expiry.
       shuttingDown = true;
-      await worker.close();
+      await closeWorker(worker, connection);
       await notificationDelivery.stop();
-      await queue.close();
+      await atMost(queue.close(), 1000);
       connection.disconnect();
       await disconnectDatabase();
-    },
+    }),
   };
 }

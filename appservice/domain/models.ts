@@ -1,4 +1,4 @@
-import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { COMMUNITY_VISIBILITIES } from './chatRules';
 
 /**
@@ -196,16 +196,3 @@ export type NetworkDoc = InferSchemaType<typeof networkSchema>;
 export type CustomerDoc = InferSchemaType<typeof customerSchema>;
 export type AdministratorDoc = InferSchemaType<typeof administratorSchema>;
 export type ConversationDoc = InferSchemaType<typeof conversationSchema>;
-
-export const ALL_MODELS: Model<any>[] = [
-  NetworkModel,
-  LocationModel,
-  CustomerModel,
-  AdministratorModel,
-  FeedPostModel,
-  BookingModel,
-  ConversationModel,
-  SentMessageModel,
-  AppserviceTransactionModel,
-  ProcessedEventModel,
-];

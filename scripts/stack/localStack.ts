@@ -55,6 +55,8 @@ export async function startLocalStack(opts: { dataDir: string; profile: 'dev' | 
     MATRIX_DOMAIN: serverName,
     MONGODB_URI: mongo.uri,
     REDIS_URL: redis.url,
+    // Lets deprovisioning create its Synapse admin user (provisioning/synapseAdminApi.ts).
+    SYNAPSE_REGISTRATION_SHARED_SECRET_PATH: synapse.registrationSharedSecretPath,
   };
   return {
     dataDir: opts.dataDir,
