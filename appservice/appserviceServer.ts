@@ -57,7 +57,7 @@ export function createAppserviceApp(opts: {
       { upsert: true },
     );
     ctx.body = {};
-    void opts.processor.kick();
+    void opts.processor.kick(ctx.params.txnId);
   });
 
   router.post('/ping', (ctx) => {

@@ -31,14 +31,22 @@ export class TransactionProcessor {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Transactions this process stored, in arrival order: looked up by _id, never by a scan. */
+  private readonly pending: string[] = [];
+  /**
+   * Whether stored-but-unprocessed transactions may exist that `pending` does not know: at start
+   * (a crash left them) and after an outage. Only then is the collection scanned.
+   */
+  private needsScan = true;
 
   constructor(
     private readonly handlers: TransactionHandlers,
     private readonly log: Logger,
   ) {}
 
-  /** Wakes the loop; returns when everything stored so far is processed. */
-  kick(): Promise<void> {
+  /** Wakes the loop (with the id of a transaction just stored); resolves when the work is done. */
+  kick(txnId?: string): Promise<void> {
+    if (txnId) this.pending.push(txnId);
     if (this.stopped) return Promise.resolve();
     if (this.running) {
       this.again = true;
@@ -47,6 +55,7 @@ export class TransactionProcessor {
     this.running = this.drain()
       .catch((err) => {
         // MongoDB or Synapse is down: nothing is marked processed; try again shortly.
+        this.needsScan = true;
         this.log.warn({ err: (err as Error).message }, 'transaction processing paused; retrying');
         setTimeout(() => void this.kick(), RETRY_AFTER_OUTAGE_MS).unref();
       })
@@ -64,15 +73,23 @@ export class TransactionProcessor {
   private async drain(): Promise<void> {
     do {
       this.again = false;
-      for (;;) {
-        if (this.stopped) return;
-        const txn = await AppserviceTransactionModel.findOne({ processedAt: { $exists: false } })
+      if (this.needsScan) {
+        const leftovers = await AppserviceTransactionModel.find({ processedAt: { $exists: false } })
           .sort({ createdAt: 1, _id: 1 })
+          .select({ _id: 1 })
           .lean();
-        if (!txn) break;
-        await this.applyTransaction(JSON.parse(txn.eventsJson) as MatrixEvent[]);
-        for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
-        await AppserviceTransactionModel.updateOne({ _id: txn._id }, { $set: { processedAt: new Date() } });
+        this.pending.unshift(...leftovers.map((t) => String(t._id)));
+        this.needsScan = false;
+      }
+      while (this.pending.length > 0) {
+        if (this.stopped) return;
+        const txn = await AppserviceTransactionModel.findById(this.pending[0]).lean();
+        if (txn && !txn.processedAt) {
+          await this.applyTransaction(JSON.parse(txn.eventsJson) as MatrixEvent[]);
+          for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
+          await AppserviceTransactionModel.updateOne({ _id: txn._id }, { $set: { processedAt: new Date() } });
+        }
+        this.pending.shift();
       }
     } while (this.again);
   }

@@ -95,7 +95,12 @@ export class CommunitySpaces {
   }
 
   private async setMembership(space: string, userId: string, member: boolean): Promise<void> {
-    const state = await this.api.getState<{ membership?: string }>(space, 'm.room.member', userId);
+    const state = await this.api.getState<{ membership?: string }>(space, 'm.room.member', userId).catch((err) => {
+      // A space adopted while another worker is still creating it: not ready yet, not a refusal.
+      // A plain error keeps the job retryable (Matrix 4xx errors fail jobs for good).
+      if (err instanceof MatrixError && err.status === 403) throw new Error(`space ${space} is not ready yet: ${err.message}`);
+      throw err;
+    });
     const current = state?.membership;
     if (member && current !== 'join') {
       if (current !== 'invite') await this.api.invite(space, userId);

@@ -36,6 +36,10 @@ export interface ChatMessage {
 }
 
 const ROOM_READY_WAIT_MS = 15000;
+/** Content key carrying a portal send's transaction id (exactly-once across Synapse restarts). */
+export const SEND_MARKER = 'coworking.txn_id';
+/** How far back a retried send looks for its own earlier attempt. */
+const MARKER_LOOKBACK = 50;
 
 /**
  * Conversations: exactly one Matrix room per direct pair or per (network, customer) support chat,
@@ -148,21 +152,35 @@ export class ConversationService {
     const sender = this.matrixUserOf(actor);
     const recordId = `${conversation._id}|${sender}|${txnId}`;
     const known = await SentMessageModel.findById(recordId).lean();
-    if (known) return known.eventId;
+    if (known?.eventId) return known.eventId;
     const room = await this.ensureRoom(conversation);
     if (actor.kind === 'admin') await this.ensureJoined(room.roomId!, sender);
     // Deterministic Matrix transaction id: a retry (or a concurrent duplicate) reaches Synapse with
-    // the same id, and Synapse answers it with the event it already created.
+    // the same id, and Synapse answers it with the event it already created — but only from memory,
+    // so the id also travels in the content, where a retry after a Synapse restart can find it.
     const matrixTxnId = `p.${sha256(recordId).slice(0, 40)}`;
-    const eventId = await this.api.sendEvent(room.roomId!, 'm.room.message', matrixTxnId, content, sender);
-    await SentMessageModel.updateOne(
-      { _id: recordId },
-      { $setOnInsert: { chatId: conversation._id, eventId } },
-      { upsert: true },
-    ).catch((err) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
-    });
+    let eventId: string | null = null;
+    if (known) {
+      // An earlier attempt began and never learned its answer: it may have reached Synapse.
+      eventId = await this.findSentByMarker(room.roomId!, sender, matrixTxnId);
+    } else {
+      await SentMessageModel.updateOne({ _id: recordId }, { $setOnInsert: { chatId: conversation._id } }, { upsert: true }).catch((err) => {
+        if ((err as { code?: number }).code !== 11000) throw err;
+      });
+    }
+    eventId ??= await this.api.sendEvent(room.roomId!, 'm.room.message', matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender);
+    await SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } });
     return eventId;
+  }
+
+  /** The sender's recent event that carries this send's marker, if an earlier attempt created it. */
+  private async findSentByMarker(roomId: string, sender: string, marker: string): Promise<string | null> {
+    const page = await this.api.messages(roomId, sender, {
+      limit: MARKER_LOOKBACK,
+      dir: 'b',
+      filter: { types: ['m.room.message'], senders: [sender] },
+    });
+    return page.chunk.find((e) => e.content?.[SEND_MARKER] === marker)?.event_id ?? null;
   }
 
   /** Messages newest first; redacted ones are left out. `from` is the cursor of the previous page. */

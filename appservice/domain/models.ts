@@ -147,7 +147,8 @@ const sentMessageSchema = new Schema(
   {
     _id: { type: String, required: true },
     chatId: { type: String, required: true },
-    eventId: { type: String, required: true },
+    /** Missing while the send is in flight (or its answer was lost): a retry looks in the room first. */
+    eventId: { type: String },
   },
   { timestamps: true, versionKey: false },
 );
