@@ -100,9 +100,9 @@ export class TransactionProcessor {
    */
   private async applyTransaction(events: MatrixEvent[]): Promise<void> {
     const ids = events.map((e) => e?.event_id).filter((id): id is string => typeof id === 'string');
-    const done = new Set(
-      (await ProcessedEventModel.find({ _id: { $in: ids } }).select({ _id: 1 }).lean()).map((d) => String(d._id)),
-    );
+    // One lookup per id: FerretDB serves `_id` equality from its index but scans for `$in`.
+    const seen = await Promise.all(ids.map(async (id) => ((await ProcessedEventModel.exists({ _id: id })) ? id : null)));
+    const done = new Set(seen.filter((id): id is string => id !== null));
     const byRoom = new Map<string, MatrixEvent[]>();
     for (const event of events) {
       if (!event?.event_id || done.has(event.event_id)) continue;

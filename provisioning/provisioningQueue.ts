@@ -88,7 +88,11 @@ export class ProvisioningQueue {
    */
   async placeInSpaces(networkId: string, customerId?: string): Promise<string> {
     const jobId = entityJobId('spaces', networkId, customerId ?? null, Date.now());
-    await this.queue.add('space-placement', { kind: 'space-placement', networkId, ...(customerId ? { customerId } : {}) }, { jobId });
+    // A whole network's placement is bulk work: it yields to single syncs like import batches do.
+    await this.queue.add('space-placement', { kind: 'space-placement', networkId, ...(customerId ? { customerId } : {}) }, {
+      jobId,
+      ...(customerId ? {} : { priority: IMPORT_BATCH_PRIORITY }),
+    });
     return jobId;
   }
 

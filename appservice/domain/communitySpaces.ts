@@ -17,6 +17,12 @@ import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, Networ
  * network. Spaces are created by the service bot (room version 12, so the bot keeps control) and
  * are read-only for everyone else.
  */
+export interface NetworkSpaces {
+  network: string;
+  /** locationId -> space room id */
+  locations: Map<string, string>;
+}
+
 export class CommunitySpaces {
   private readonly bot: string;
 
@@ -29,7 +35,7 @@ export class CommunitySpaces {
   }
 
   /** The network's space and its location child spaces exist; returns their room ids. */
-  async ensureSpaces(networkId: string): Promise<{ network: string; locations: Map<string, string> }> {
+  async ensureSpaces(networkId: string): Promise<NetworkSpaces> {
     const network = await NetworkModel.findById(networkId).lean();
     if (!network) throw new Error(`network ${networkId} does not exist`);
     const networkSpace = network.spaceRoomId ?? (await this.createSpace(`n_${hash(networkId)}`, network.name));
@@ -49,11 +55,11 @@ export class CommunitySpaces {
   }
 
   /** The spaces a customer belongs in, per the placement rules above. */
-  async desiredSpaces(networkId: string, customerId: string): Promise<{ all: string[]; wanted: Set<string> }> {
+  async desiredSpaces(networkId: string, customerId: string, known?: NetworkSpaces): Promise<{ all: string[]; wanted: Set<string> }> {
     const [network, customer, spaces] = await Promise.all([
       NetworkModel.findById(networkId).select({ communityVisibility: 1 }).lean(),
       CustomerModel.findOne({ networkId, customerId }).lean(),
-      this.ensureSpaces(networkId),
+      known ?? this.ensureSpaces(networkId),
     ]);
     const all = [spaces.network, ...spaces.locations.values()];
     const wanted = new Set<string>();
@@ -70,8 +76,8 @@ export class CommunitySpaces {
   }
 
   /** Brings one customer's space memberships in line with the rules. Safe to repeat. */
-  async placeCustomer(networkId: string, customerId: string, matrixUserId: string): Promise<void> {
-    const { all, wanted } = await this.desiredSpaces(networkId, customerId);
+  async placeCustomer(networkId: string, customerId: string, matrixUserId: string, known?: NetworkSpaces): Promise<void> {
+    const { all, wanted } = await this.desiredSpaces(networkId, customerId, known);
     for (const space of all) await this.setMembership(space, matrixUserId, wanted.has(space));
   }
 
@@ -87,8 +93,9 @@ export class CommunitySpaces {
     const admins = await AdministratorModel.find({ networkId }).select({ matrixUserId: 1, status: 1 }).lean();
     let done = 0;
     for (const admin of admins) await this.placeAdministrator(networkId, admin.matrixUserId, admin.status === 'active');
+    const spaces = await this.ensureSpaces(networkId);
     for (const customer of customers) {
-      await this.placeCustomer(networkId, customer.customerId, customer.matrixUserId);
+      await this.placeCustomer(networkId, customer.customerId, customer.matrixUserId, spaces);
       onProgress?.(++done, customers.length);
     }
     return customers.length;

@@ -310,10 +310,16 @@ export class ConversationService {
     }
   }
 
-  async ensureJoined(roomId: string, userId: string): Promise<void> {
+  async ensureJoined(roomId: string, userId: string, registered = false): Promise<void> {
     try {
       await this.api.join(roomId, userId);
     } catch (err) {
+      // Provisioning has not reached this person yet: register the virtual user now (idempotent;
+      // the queued job still sets the profile), then try once more.
+      if (!registered && err instanceof MatrixError && err.status === 403 && /not registered this user/.test(err.message)) {
+        await this.api.registerVirtualUser(userId.slice(1, userId.indexOf(':')));
+        return this.ensureJoined(roomId, userId, true);
+      }
       // Not invited yet (e.g. an administrator added after the room was made): invite, then join.
       if (err instanceof MatrixError && err.status === 403) {
         await this.api.invite(roomId, userId);
