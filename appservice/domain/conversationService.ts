@@ -134,6 +134,12 @@ export class ConversationService {
     return conversation;
   }
 
+  /** What every chat route starts with: chats on (rule 1), and the caller takes part (else 404). */
+  async openForParticipant(chatId: string, actor: Actor): Promise<Conversation> {
+    await this.assertChatsEnabled(actor.networkId);
+    return this.getForParticipant(chatId, actor);
+  }
+
   async assertChatsEnabled(networkId: string): Promise<void> {
     const network = await this.requireNetwork(networkId);
     if (!network.chatsEnabled) throw new ChatsDisabledError();

@@ -156,8 +156,7 @@ export function chatRoutes(deps: PortalDeps) {
       params: chatParams,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const [view] = await withParticipants([await conversations.getForParticipant(params.chatId, actor)]);
+        const [view] = await withParticipants([await conversations.openForParticipant(params.chatId, actor)]);
         return view;
       },
     }),
@@ -174,8 +173,7 @@ export function chatRoutes(deps: PortalDeps) {
       }),
       handler: async ({ params, query, caller }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
         return conversations.listMessages(conversation, actor, { from: query.from, limit: query.limit });
       },
     }),
@@ -190,8 +188,7 @@ export function chatRoutes(deps: PortalDeps) {
       status: 201,
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
         const eventId = await conversations.sendText(conversation, actor, body.txnId, body.body);
         return { id: eventId, chatId: conversation._id, txnId: body.txnId };
       },
@@ -205,8 +202,7 @@ export function chatRoutes(deps: PortalDeps) {
       params: chatParams.extend({ messageId: messageIdSchema }),
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
         await unsend.unsend(conversation, actor, params.messageId);
         return undefined;
       },
@@ -221,8 +217,7 @@ export function chatRoutes(deps: PortalDeps) {
       body: z.strictObject({ messageId: messageIdSchema }),
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
         return { chatId: conversation._id, ...(await readMarkers.markRead(conversation, actor, body.messageId)) };
       },
     }),
@@ -237,8 +232,7 @@ export function chatRoutes(deps: PortalDeps) {
       status: 201,
       handler: async ({ params, caller, ctx }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
         const network = await NetworkModel.findById(actor.networkId).lean();
         if (!network) throw new NotFoundError('network');
         const policy = attachmentPolicyOf(network);
@@ -265,8 +259,7 @@ export function chatRoutes(deps: PortalDeps) {
       params: chatParams.extend({ mediaId: mediaIdSchema }),
       handler: async ({ params, caller, ctx }) => {
         const actor = actorOf(caller);
-        await conversations.assertChatsEnabled(actor.networkId);
-        const conversation = await conversations.getForParticipant(params.chatId, actor);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
         const media = await attachments.open(conversation, actor, params.mediaId);
         const { response } = media;
         ctx.status = 200;
