@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { DelayedError } from 'bullmq';
 import { ConversationModel, NetworkModel } from '../appservice/domain/models';
-import { SavedPowerLevelsModel } from '../appservice/domain/savedPowerLevels';
+import { restoreSavedPowerLevels, SavedPowerLevelsModel } from '../appservice/domain/savedPowerLevels';
 import { NotFoundError } from '../appservice/errors';
 import { botUserId } from '../appservice/matrix/virtualUsers';
 import { forEachLimit } from './boundedConcurrency';
@@ -165,13 +165,7 @@ async function makeRoomReadOnly(ctx: JobContext, room: RoomToToggle, serviceUser
 
 async function restoreRoom(ctx: JobContext, room: RoomToToggle): Promise<boolean> {
   if (!room.saved) return false;
-  const api = ctx.services.matrix;
-  const original = JSON.parse(room.saved) as Record<string, unknown>;
-  const current = await api.getState(room.roomId, 'm.room.power_levels');
-  const differs = !isDeepStrictEqual(current, original);
-  if (differs) await api.putState(room.roomId, 'm.room.power_levels', '', original);
-  await SavedPowerLevelsModel.deleteOne({ _id: room.roomId });
-  return differs;
+  return (await restoreSavedPowerLevels(ctx.services.matrix, room.roomId, room.saved)).changed;
 }
 
 /** One toggle job per network at a time; a job that died keeps it only until the TTL runs out. */

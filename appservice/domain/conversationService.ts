@@ -4,6 +4,7 @@ import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError
 import { isAliasTaken, MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
+import { restoreSavedPowerLevels } from './savedPowerLevels';
 import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
 import {
   AdministratorModel,
@@ -174,9 +175,26 @@ export class ConversationService {
         if ((err as { code?: number }).code !== 11000) throw err;
       });
     }
-    eventId ??= await this.api.sendEvent(room.roomId!, 'm.room.message', matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender);
+    eventId ??= await this.sendWhileChatsOn(conversation, room.roomId!, matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender);
     await SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } });
     return eventId;
+  }
+
+  /**
+   * Sends into a room of a network whose chats are on. Right after chats are turned back on, the
+   * queued fan-out may not have restored this room yet; a refusal then restores the room's saved
+   * power levels here and sends again, instead of failing the participant.
+   */
+  private async sendWhileChatsOn(conversation: Conversation, roomId: string, txnId: string, content: Record<string, unknown>, sender: string): Promise<string> {
+    try {
+      return await this.api.sendEvent(roomId, 'm.room.message', txnId, content, sender);
+    } catch (err) {
+      if (!(err instanceof MatrixError && err.errcode === 'M_FORBIDDEN')) throw err;
+      await this.assertChatsEnabled(conversation.networkId);
+      if (!(await restoreSavedPowerLevels(this.api, roomId)).existed) throw err;
+      this.log.info({ roomId }, 'room restored from read-only by a send after chats were turned on');
+      return this.api.sendEvent(roomId, 'm.room.message', txnId, content, sender);
+    }
   }
 
   /** The sender's recent event that carries this send's marker, if an earlier attempt created it. */

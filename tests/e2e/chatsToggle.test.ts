@@ -1,4 +1,7 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ConversationModel } from '../../appservice/domain/models';
+import { SavedPowerLevelsModel } from '../../appservice/domain/savedPowerLevels';
+import { setChatsEnabled } from '../../portal-api/chatsToggle';
 import type { MatrixError } from '../../appservice/matrix/matrixApi';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
@@ -95,12 +98,24 @@ describe('chats toggle', () => {
     expect((await s.api('GET', '/v1/me/features', n.customer('bob'))).body.chats).toBe(true);
     const history = await s.api('GET', `/v1/chats/${chatId}/messages`, n.customer('bob'));
     expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['a.pdf', 'before the switch']);
-    // Once the rooms are writable again, the portal send goes through.
-    const reply = await eventually('a send after chats are back on', async () => {
-      const res = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bob'), { txnId: 'after-on', body: 'back again' });
-      return res.status === 201 ? res : null;
-    }, 60000);
-    expect(reply.body.chatId).toBe(chatId);
+    // At once, without waiting for the queued fan-out to reach the room.
+    const reply = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bob'), { txnId: 'after-on', body: 'back again' });
+    expect({ status: reply.status, chatId: reply.body.chatId }).toEqual({ status: 201, chatId });
+  });
+
+  test('a send in a room the fan-out has not restored yet restores it and goes through', async () => {
+    const { matrix } = s.all.appservice.services;
+    const roomId = (await ConversationModel.findById(chatId).lean())!.roomId!;
+    const before = await matrix.getState(roomId, 'm.room.power_levels');
+    expect((await s.api('PATCH', `/v1/networks/${n.net}/settings`, n.admin('ada'), { chatsEnabled: false })).status).toBe(200);
+    await eventually('the room to turn read-only', async () => (await SavedPowerLevelsModel.exists({ _id: roomId })) !== null, 60000);
+    await eventually('the read-only power levels', async () => !isDeepStrictEqual(await matrix.getState(roomId, 'm.room.power_levels'), before), 60000);
+    // The flag alone, as if the fan-out were still queued behind other networks' work.
+    await setChatsEnabled(n.net, true);
+    const reply = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('alice'), { txnId: 'before-fan-out', body: 'first one back' });
+    expect(reply.status).toBe(201);
+    expect(await matrix.getState(roomId, 'm.room.power_levels')).toEqual(before);
+    expect(await SavedPowerLevelsModel.exists({ _id: roomId })).toBeNull();
   });
 
   test("another network's customers and administrators do not find this network's chats or media", async () => {
