@@ -1,5 +1,6 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { COMMUNITY_VISIBILITIES } from './chatRules';
+import { networkOfDocId } from './entityIds';
 
 /**
  * MongoDB collections. Only features that real MongoDB and FerretDB 1.x share are used: unique and
@@ -30,6 +31,11 @@ const networkSchema = new Schema(
     /** The chats toggle state last queued for the rooms, and its version (the fan-out job id carries it). */
     chatsToggleTarget: { type: Boolean },
     chatsToggleVersion: { type: Number, default: 0 },
+    /**
+     * Bumped after every change to a customer's directory fields (communityDirectory.ts keeps the
+     * network's name index in memory and reloads it when this moves).
+     */
+    directoryRevision: { type: Number, default: 0 },
   },
   { timestamps: true, versionKey: false },
 );
@@ -70,6 +76,48 @@ customerSchema.index({ networkId: 1, customerId: 1 }, { unique: true });
 customerSchema.index({ networkId: 1, searchName: 1 });
 /** Cursor pages of the Community page and the admins' customer search: (searchName, customerId). */
 customerSchema.index({ networkId: 1, searchName: 1, customerId: 1 });
+
+/** The fields the Community page and the customer search show or filter on. */
+const DIRECTORY_FIELDS = new Set(['displayName', 'searchName', 'avatarUrl', 'locationIds', 'hideNameOnBookings', 'status', 'kind', 'customerId', 'networkId']);
+
+/**
+ * Every write that can change what the directory shows moves the network's directoryRevision, after
+ * the write: whichever code path writes customers, no cached name index outlives the change.
+ */
+async function bumpDirectoryRevision(networkIds: Iterable<string | null | undefined>): Promise<void> {
+  const ids = [...new Set([...networkIds].filter((id): id is string => typeof id === 'string'))];
+  await Promise.all(ids.map((id) => NetworkModel.updateOne({ _id: id }, { $inc: { directoryRevision: 1 } })));
+}
+
+function touchesDirectory(update: unknown): boolean {
+  if (!update || typeof update !== 'object' || Array.isArray(update)) return true;
+  const paths = Object.entries(update).flatMap(([key, value]) =>
+    key.startsWith('$') && value && typeof value === 'object' ? Object.keys(value) : key.startsWith('$') ? [] : [key],
+  );
+  return paths.some((path) => DIRECTORY_FIELDS.has(path.split('.')[0]!));
+}
+
+function networksOfFilter(filter: Record<string, unknown>): Array<string | null> {
+  if (typeof filter.networkId === 'string') return [filter.networkId];
+  const id = filter._id as unknown;
+  if (id && typeof id === 'object' && Array.isArray((id as { $in?: unknown }).$in)) return (id as { $in: unknown[] }).$in.map(networkOfDocId);
+  return [networkOfDocId(id)];
+}
+
+customerSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'], async function () {
+  const op = (this as unknown as { op?: string }).op ?? '';
+  if (!op.startsWith('delete') && !op.endsWith('Delete') && !touchesDirectory(this.getUpdate())) return;
+  await bumpDirectoryRevision(networksOfFilter(this.getFilter()));
+});
+customerSchema.post('insertMany', async function (docs: unknown) {
+  const list = (Array.isArray(docs) ? docs : [docs]) as Array<{ networkId?: string } | null>;
+  await bumpDirectoryRevision(list.map((d) => d?.networkId));
+});
+customerSchema.post('save', async function (doc: { networkId?: string }) {
+  await bumpDirectoryRevision([doc.networkId]);
+});
+/** bulkWrite does not tell its post hook what it wrote: callers of CustomerModel.bulkWrite call this. */
+export const customerDirectoryChanged = (networkId: string) => bumpDirectoryRevision([networkId]);
 
 const administratorSchema = new Schema(
   {
@@ -129,6 +177,8 @@ const conversationSchema = new Schema(
     startedBy: { type: String, required: true },
     roomId: { type: String },
     lastActivityAt: { type: Date, required: true },
+    /** Bumped by every message and redaction the index applies: cached unread counts key on it. */
+    revision: { type: Number, default: 0 },
     lastMessage: {
       eventId: String,
       senderId: String,

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Deterministic `_id`s for the documents the hot paths look up one by one. FerretDB (the offline
+ * MongoDB) serves only `_id` equality from an index and scans for every other filter, so a customer,
+ * an administrator or a conversation is always found by its `_id`; on MongoDB this costs nothing.
+ * JSON arrays keep the parts apart whatever characters the host platform's ids contain.
+ */
+
+export function customerDocId(networkId: string, customerId: string): string {
+  return JSON.stringify(['customer', networkId, customerId]);
+}
+
+export function adminDocId(networkId: string, adminId: string): string {
+  return JSON.stringify(['admin', networkId, adminId]);
+}
+
+/** The network of a customer or administrator `_id`; null for anything else. */
+export function networkOfDocId(id: unknown): string | null {
+  if (typeof id !== 'string' || !id.startsWith('[')) return null;
+  try {
+    const parts = JSON.parse(id) as unknown;
+    return Array.isArray(parts) && parts.length === 3 && typeof parts[1] === 'string' ? parts[1] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A conversation's id follows from its unique key (conversationService.directKey / supportKey). */
+export function conversationIdForKey(key: string): string {
+  return `ch_${createHash('sha256').update(key).digest('base64url').slice(0, 24)}`;
+}
