@@ -26,7 +26,11 @@ export function networkOfDocId(id: unknown): string | null {
   }
 }
 
-/** A conversation's id follows from its unique key (conversationService.directKey / supportKey). */
+/**
+ * A conversation's id follows from its unique key (conversationService.directKey / supportKey).
+ * Same shape as the random ids before it (`ch_` + 16 base64url characters, which the chat routes
+ * accept): 96 bits of SHA-256, far from any collision at any realistic number of conversations.
+ */
 export function conversationIdForKey(key: string): string {
-  return `ch_${createHash('sha256').update(key).digest('base64url').slice(0, 24)}`;
+  return `ch_${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
 }

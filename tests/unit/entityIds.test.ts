@@ -66,7 +66,7 @@ describe('entity ids', () => {
     const ids = keys.map(conversationIdForKey);
     expect(keys.map(conversationIdForKey)).toEqual(ids);
     expect(new Set(ids).size).toBe(keys.length);
-    for (const id of ids) expect(id).toMatch(/^ch_[A-Za-z0-9_-]{24}$/);
+    for (const id of ids) expect(id).toMatch(/^ch_[A-Za-z0-9_-]{16}$/);
     // The direct key is order-free, so is the conversation's id.
     expect(conversationIdForKey(directKey('n1', 'b', 'a'))).toBe(conversationIdForKey(directKey('n1', 'a', 'b')));
     expect(conversationIdForKey('support/["n1","a"]')).toBe(conversationIdForKey(supportKey('n1', 'a')));
