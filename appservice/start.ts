@@ -4,6 +4,8 @@ import type { Config } from './config';
 import { createRootLogger, type Logger } from './logger';
 import { connectDatabase, disconnectDatabase } from './domain/database';
 import { CustomerModel, AdministratorModel } from './domain/models';
+import { adminDocId, customerDocId } from './domain/entityIds';
+import { parseVirtualUserId } from './matrix/virtualUsers';
 import { createCoreServices, type CoreServices } from './coreServices';
 import { createAppserviceApp } from './appserviceServer';
 import { TransactionProcessor } from './transactionProcessor';
@@ -31,7 +33,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   const app = createAppserviceApp({
     hsToken: services.registration.hsToken,
     processor,
-    userExists: (userId) => provisionOnDemand(services, userId),
+    userExists: (userId) => provisionOnDemand(services, userId, config.matrixDomain),
     log,
   });
   const server = await listen(app, config.appservice.host, config.appservice.port).catch(async (err) => {
@@ -83,17 +85,20 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
 
 /**
  * Synapse asks whether a user of our namespace exists before a Matrix client may reach it: register
- * it on the spot when the host platform knows that person, so the answer is true.
+ * it on the spot when the host platform knows that person, so the answer is true. The person is
+ * found by `_id` from the ids the Matrix id encodes (FerretDB scans for any other filter), and must
+ * still carry exactly this Matrix id.
  */
-async function provisionOnDemand(services: CoreServices, userId: string): Promise<boolean> {
-  const [customer, admin] = await Promise.all([
-    CustomerModel.findOne({ matrixUserId: userId, status: 'active' }).lean(),
-    AdministratorModel.findOne({ matrixUserId: userId, status: 'active' }).lean(),
-  ]);
-  const person = customer
-    ? { kind: 'customer' as const, networkId: customer.networkId, id: customer.customerId, displayName: customer.displayName }
-    : admin
-      ? { kind: 'admin' as const, networkId: admin.networkId, id: admin.adminId, displayName: admin.displayName }
+async function provisionOnDemand(services: CoreServices, userId: string, domain: string): Promise<boolean> {
+  const ref = parseVirtualUserId(userId, domain);
+  if (!ref) return false;
+  const found =
+    ref.kind === 'customer'
+      ? await CustomerModel.findById(customerDocId(ref.networkId, ref.id)).lean()
+      : await AdministratorModel.findById(adminDocId(ref.networkId, ref.id)).lean();
+  const person =
+    found && found.status === 'active' && found.matrixUserId === userId
+      ? { kind: ref.kind, networkId: ref.networkId, id: ref.id, displayName: found.displayName }
       : null;
   if (!person) return false;
   await services.virtualUsers.ensure(person, { displayName: person.displayName });

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
+import { supportKey } from './conversationService';
+import { conversationIdForKey } from './entityIds';
 import { AdministratorModel, ConversationModel, NetworkModel } from './models';
 
 /**
@@ -71,9 +73,11 @@ export interface SupportMessageWebhookPayload {
 export async function recordSupportMessageNotification(event: MatrixEvent, domain: string): Promise<void> {
   const sender = parseVirtualUserId(event.sender, domain);
   if (sender?.kind !== 'customer') return;
-  const conversation = await ConversationModel.findOne({ roomId: event.room_id }).lean();
-  if (!conversation || conversation.kind !== 'support' || conversation.networkId !== sender.networkId) return;
-  if (!conversation.customerIds.includes(sender.id)) return;
+  // Only the sender's own support conversation notifies: found by `_id` from its key (FerretDB
+  // would scan the collection for `{ roomId }`), then it must be this very room.
+  const conversation = await ConversationModel.findById(conversationIdForKey(supportKey(sender.networkId, sender.id))).lean();
+  if (!conversation || conversation.roomId !== event.room_id || conversation.kind !== 'support') return;
+  if (conversation.networkId !== sender.networkId || !conversation.customerIds.includes(sender.id)) return;
   const [network, admins] = await Promise.all([
     NetworkModel.findById(conversation.networkId).lean(),
     AdministratorModel.find({ networkId: conversation.networkId, status: 'active' }).lean(),

@@ -4,6 +4,7 @@ import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { botUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import type { CommunityVisibility } from './chatRules';
 import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel } from './models';
+import { customerDocId } from './entityIds';
 
 /**
  * Networks and locations as Matrix spaces, so Matrix clients show the structure — and nothing more
@@ -58,7 +59,7 @@ export class CommunitySpaces {
   async desiredSpaces(networkId: string, customerId: string, known?: NetworkSpaces): Promise<{ all: string[]; wanted: Set<string> }> {
     const [network, customer, spaces] = await Promise.all([
       NetworkModel.findById(networkId).select({ communityVisibility: 1 }).lean(),
-      CustomerModel.findOne({ networkId, customerId }).lean(),
+      CustomerModel.findById(customerDocId(networkId, customerId)).lean(),
       known ?? this.ensureSpaces(networkId),
     ]);
     const all = [spaces.network, ...spaces.locations.values()];

@@ -1,10 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../logger';
 import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError } from '../errors';
 import { isAliasTaken, MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
+import { rememberConversationRoom } from './roomConversations';
 import { restoreSavedPowerLevels } from './savedPowerLevels';
+import { adminDocId, conversationIdForKey, customerDocId } from './entityIds';
 import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
 import {
   AdministratorModel,
@@ -61,12 +63,12 @@ export class ConversationService {
     if (!network.chatsEnabled) throw new ChatsDisabledError();
     const [me, other] = await Promise.all([
       this.requireCustomer(requester.networkId, requester.id),
-      CustomerModel.findOne({ networkId: requester.networkId, customerId: recipientId }).lean(),
+      CustomerModel.findById(customerDocId(requester.networkId, recipientId)).lean(),
     ]);
     // An unknown recipient is as unreachable as a hidden one: the answer never tells which.
     if (!other) throw new RecipientNotReachableError();
     const key = directKey(requester.networkId, requester.id, recipientId);
-    const existing = await ConversationModel.findOne({ key }).lean<Conversation>();
+    const existing = await ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>();
     // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
     if (existing) return this.ensureRoom(existing);
     const hasPosted = (await FeedPostModel.exists({ networkId: requester.networkId, authorId: recipientId })) !== null;
@@ -97,7 +99,7 @@ export class ConversationService {
   /** A support conversation between a customer and the network's administrators. */
   async openSupport(networkId: string, customerId: string, startedBy: Actor): Promise<Conversation> {
     const network = await this.requireNetwork(networkId);
-    const customer = await CustomerModel.findOne({ networkId, customerId }).lean();
+    const customer = await CustomerModel.findById(customerDocId(networkId, customerId)).lean();
     if (!customer) throw new NotFoundError('customer');
     const decision = decideSupportChat(
       { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
@@ -108,7 +110,7 @@ export class ConversationService {
       throw new RecipientNotReachableError();
     }
     const key = supportKey(networkId, customerId);
-    const existing = await ConversationModel.findOne({ key }).lean<Conversation>();
+    const existing = await ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>();
     const conversation =
       existing ??
       (await this.claim({
@@ -129,8 +131,9 @@ export class ConversationService {
       actor.kind === 'customer' ? conversation.customerIds.includes(actor.id) : conversation.kind === 'support';
     if (!participates) throw new NotFoundError('chat');
     if (actor.kind === 'admin') {
-      const admin = await AdministratorModel.exists({ networkId: actor.networkId, adminId: actor.id, status: 'active' });
-      if (!admin) throw new NotFoundError('chat');
+      // `_id` alone: FerretDB pushes a filter down only when `_id` is its one field.
+      const admin = await AdministratorModel.findById(adminDocId(actor.networkId, actor.id)).select({ status: 1 }).lean();
+      if (admin?.status !== 'active') throw new NotFoundError('chat');
     }
     return conversation;
   }
@@ -265,8 +268,9 @@ export class ConversationService {
   }
 
   /**
-   * Inserts the conversation under its unique key. Concurrent callers race on the unique index,
-   * never on a check-then-create: the loser reads the winner's document.
+   * Inserts the conversation under its unique key (its `_id` follows from the key). Concurrent
+   * callers race on the unique index, never on a check-then-create: the loser reads the winner's
+   * document.
    */
   private async claim(fields: {
     key: string;
@@ -276,11 +280,11 @@ export class ConversationService {
     startedBy: string;
   }): Promise<Conversation> {
     try {
-      const doc = await ConversationModel.create({ _id: newChatId(), ...fields, lastActivityAt: new Date() });
+      const doc = await ConversationModel.create({ _id: conversationIdForKey(fields.key), ...fields, lastActivityAt: new Date() });
       return doc.toObject() as Conversation;
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err;
-      const winner = await ConversationModel.findOne({ key: fields.key }).lean<Conversation>();
+      const winner = await ConversationModel.findById(conversationIdForKey(fields.key)).lean<Conversation>();
       if (!winner) throw err;
       return winner;
     }
@@ -318,8 +322,14 @@ export class ConversationService {
       await Promise.all(members.map((m) => this.api.invite(roomId, m)));
     }
     await Promise.all(members.map((m) => this.ensureJoined(roomId, m)));
-    await ConversationModel.updateOne({ _id: conversation._id, roomId: { $exists: false } }, { $set: { roomId } });
-    const stored = await ConversationModel.findById(conversation._id).lean<Conversation>();
+    // Set only where none is stored yet (read, then write by `_id` alone: FerretDB scans for any
+    // other filter). Two processes racing here adopted the same room through the alias above.
+    let stored = await ConversationModel.findById(conversation._id).lean<Conversation>();
+    if (stored && !stored.roomId) {
+      await ConversationModel.updateOne({ _id: conversation._id }, { $set: { roomId } });
+      stored = { ...stored, roomId };
+    }
+    if (stored?.roomId) rememberConversationRoom(stored.roomId, conversation._id);
     this.log.info({ chatId: conversation._id, roomId: stored?.roomId }, 'conversation room ready');
     return { ...conversation, roomId: stored?.roomId ?? roomId };
   }
@@ -372,7 +382,7 @@ export class ConversationService {
   }
 
   private async requireCustomer(networkId: string, customerId: string) {
-    const customer = await CustomerModel.findOne({ networkId, customerId }).lean();
+    const customer = await CustomerModel.findById(customerDocId(networkId, customerId)).lean();
     if (!customer) throw new NotFoundError('customer');
     return customer;
   }
@@ -420,11 +430,6 @@ export function directKey(networkId: string, a: string, b: string): string {
 
 export function supportKey(networkId: string, customerId: string): string {
   return `support/${JSON.stringify([networkId, customerId])}`;
-}
-
-
-function newChatId(): string {
-  return `ch_${randomBytes(12).toString('base64url')}`;
 }
 
 function sha256(s: string): string {

@@ -4,6 +4,7 @@ import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
 import { botUserId } from '../matrix/virtualUsers';
 import { attachmentPolicyOf, checkAttachmentType } from './attachmentPolicy';
 import { ConversationModel, NetworkModel } from './models';
+import { conversationIdOfRoom } from './roomConversations';
 
 const SNIFF_BYTES = 4100;
 const MEDIA_EVENT_TYPES = new Set(['m.file', 'm.image', 'm.video', 'm.audio']);
@@ -33,7 +34,9 @@ export class MatrixAttachmentGuard {
 
   /** Returns the refusal reason when the attachment was removed, or null when it is allowed. */
   async enforce(event: MatrixEvent): Promise<string | null> {
-    const conversation = await ConversationModel.findOne({ roomId: event.room_id }).select({ networkId: 1 }).lean();
+    const chatId = await conversationIdOfRoom(event.room_id);
+    if (!chatId) return null;
+    const conversation = await ConversationModel.findById(chatId).select({ networkId: 1 }).lean();
     if (!conversation) return null;
     const network = await NetworkModel.findById(conversation.networkId).select({ attachments: 1 }).lean();
     const policy = attachmentPolicyOf(network ?? {});

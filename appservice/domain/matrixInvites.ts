@@ -4,7 +4,9 @@ import type { MatrixApi } from '../matrix/matrixApi';
 import { parseVirtualUserId, type VirtualUserRef } from '../matrix/virtualUsers';
 import type { ChatPath } from './chatRules';
 import { directKey, type ConversationService } from './conversationService';
+import { conversationIdForKey } from './entityIds';
 import { BookingModel, ConversationModel, FeedPostModel } from './models';
+import { conversationIdOfRoom } from './roomConversations';
 
 /**
  * Rule 10: invites from Matrix clients to our virtual users, under the same rules as the portal.
@@ -40,7 +42,7 @@ export class MatrixInvites {
   /** `inviteeId` is one of our virtual users (the caller checks). */
   async handleInvite(roomId: string, inviterId: string, inviteeId: string): Promise<InviteOutcome> {
     const invitee = parseVirtualUserId(inviteeId, this.domain)!;
-    if (await ConversationModel.exists({ roomId })) {
+    if (await conversationIdOfRoom(roomId)) {
       // A room of ours (only the service bot may invite there).
       await this.api.join(roomId, inviteeId);
       return { kind: 'joined' };
@@ -61,7 +63,7 @@ export class MatrixInvites {
         const support = await this.conversations.openSupport(invitee.networkId, invitee.id, inviter);
         return { kind: 'redirected', roomId: support.roomId! };
       }
-      const existing = await ConversationModel.findOne({ key: directKey(invitee.networkId, inviter.id, invitee.id) }).lean();
+      const existing = await ConversationModel.findById(conversationIdForKey(directKey(invitee.networkId, inviter.id, invitee.id))).lean();
       if (existing?.roomId) return { kind: 'refused', reason: REFUSAL.existing(existing.roomId) };
       const paths = await chatPathsBetween(invitee.networkId, inviter.id, invitee.id);
       const conversation = await this.conversations.openDirect(inviter, invitee.id, paths);

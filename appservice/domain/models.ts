@@ -53,6 +53,8 @@ locationSchema.index({ networkId: 1, locationId: 1 }, { unique: true });
 
 const customerSchema = new Schema(
   {
+    /** customerDocId(networkId, customerId) (entityIds.ts): FerretDB serves only `_id` lookups from an index. */
+    _id: { type: String, required: true },
     networkId: { type: String, required: true },
     customerId: { type: String, required: true },
     kind: { type: String, enum: ['member', 'nonmember'], required: true },
@@ -121,6 +123,8 @@ export const customerDirectoryChanged = (networkId: string) => bumpDirectoryRevi
 
 const administratorSchema = new Schema(
   {
+    /** adminDocId(networkId, adminId) (entityIds.ts). */
+    _id: { type: String, required: true },
     networkId: { type: String, required: true },
     adminId: { type: String, required: true },
     displayName: { type: String, required: true },
@@ -164,6 +168,7 @@ bookingSchema.index({ networkId: 1, bookingId: 1 }, { unique: true });
 
 const conversationSchema = new Schema(
   {
+    /** conversationIdForKey(key) (entityIds.ts): a conversation is found by `_id`, never by key. */
     _id: { type: String, required: true },
     networkId: { type: String, required: true },
     kind: { type: String, enum: ['direct', 'support'], required: true },
