@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminDocId } from '../../appservice/domain/entityIds';
 import { AdministratorModel } from '../../appservice/domain/models';
 import { NotFoundError } from '../../appservice/errors';
 import { defineRoute, hostIdSchema } from '../routeTable';
@@ -15,8 +16,8 @@ export function adminMembershipRoutes(deps: PortalDeps) {
       status: 202,
       params: z.object({ nid: hostIdSchema, aid: hostIdSchema }),
       handler: async ({ params }) => {
-        const key = { networkId: params.nid, adminId: params.aid };
-        const before = await AdministratorModel.findOne(key).lean();
+        const key = { _id: adminDocId(params.nid, params.aid) };
+        const before = await AdministratorModel.findById(key._id).lean();
         if (!before) throw new NotFoundError('administrator');
         // Removing twice queues one job: the version only moves when the status does.
         const admin =

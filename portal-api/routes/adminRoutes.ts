@@ -4,6 +4,7 @@ import { attachmentPolicyOf } from '../../appservice/domain/attachmentPolicy';
 import { customerSearchPage } from '../../appservice/domain/communityDirectory';
 import { AdminNotificationModel, type AdminNotificationDoc } from '../../appservice/domain/adminNotifications';
 import { AdministratorModel, NetworkModel, type NetworkDoc } from '../../appservice/domain/models';
+import { adminDocId } from '../../appservice/domain/entityIds';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../appservice/errors';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
@@ -52,7 +53,9 @@ export function adminRoutes(deps: PortalDeps) {
 
   /** The caller must be an active administrator of the network (a token alone is not enough). */
   async function requireAdmin(nid: string, adminId: string): Promise<void> {
-    if (!(await AdministratorModel.exists({ networkId: nid, adminId, status: 'active' }))) {
+    // By `_id` alone: FerretDB pushes a filter down only when `_id` is its one field.
+    const admin = await AdministratorModel.findById(adminDocId(nid, adminId)).select({ status: 1 }).lean();
+    if (admin?.status !== 'active') {
       throw new ForbiddenError('not an active administrator of this network');
     }
   }
@@ -161,7 +164,7 @@ export function adminRoutes(deps: PortalDeps) {
       handler: async ({ params, query, caller }) => {
         await requireAdmin(params.nid, caller.sub);
         await conversations.assertChatsEnabled(params.nid);
-        return chatListPage(deps, actorOf(caller), { networkId: params.nid, kind: 'support' }, query);
+        return chatListPage(deps, actorOf(caller), { networkId: params.nid, kind: 'support' }, query, params.nid);
       },
     }),
 

@@ -9,6 +9,7 @@ import {
   LocationModel,
   NetworkModel,
 } from '../../appservice/domain/models';
+import { adminDocId, customerDocId } from '../../appservice/domain/entityIds';
 import { enqueueChatsToggle } from '../../provisioning/chatsToggle';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
@@ -94,8 +95,10 @@ export function hostSyncRoutes(deps: PortalDeps) {
           hideNameOnBookings: body.hideNameOnBookings,
           status: body.status,
         };
-        const key = { networkId: params.nid, customerId: params.cid };
-        const before = await CustomerModel.findOne(key).lean();
+        // By `_id` alone: FerretDB pushes a filter down only when `_id` is its one field (the
+        // directory hook finds the network from the `_id`).
+        const key = { _id: customerDocId(params.nid, params.cid) };
+        const before = await CustomerModel.findById(key._id).lean();
         const unchanged = before && sameFields(before, fields);
         const customer = unchanged
           ? before
@@ -104,7 +107,11 @@ export function hostSyncRoutes(deps: PortalDeps) {
               {
                 $set: fields,
                 $inc: { version: 1 },
-                $setOnInsert: { matrixUserId: virtualUsers.userId({ kind: 'customer', networkId: params.nid, id: params.cid }) },
+                $setOnInsert: {
+                  networkId: params.nid,
+                  customerId: params.cid,
+                  matrixUserId: virtualUsers.userId({ kind: 'customer', networkId: params.nid, id: params.cid }),
+                },
               },
               { upsert: true, returnDocument: 'after' },
             ).lean();
@@ -128,7 +135,7 @@ export function hostSyncRoutes(deps: PortalDeps) {
       handler: async ({ params, body }) => {
         await requireNetwork(params.nid);
         const admin = await AdministratorModel.findOneAndUpdate(
-          { networkId: params.nid, adminId: params.aid },
+          { _id: adminDocId(params.nid, params.aid) },
           {
             $set: {
               displayName: body.displayName,
@@ -137,7 +144,11 @@ export function hostSyncRoutes(deps: PortalDeps) {
               ...(body.notifications?.webhook !== undefined ? { 'notifications.webhook': body.notifications.webhook } : {}),
             },
             $inc: { version: 1 },
-            $setOnInsert: { matrixUserId: virtualUsers.userId({ kind: 'admin', networkId: params.nid, id: params.aid }) },
+            $setOnInsert: {
+              networkId: params.nid,
+              adminId: params.aid,
+              matrixUserId: virtualUsers.userId({ kind: 'admin', networkId: params.nid, id: params.aid }),
+            },
           },
           { upsert: true, returnDocument: 'after' },
         ).lean();

@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError } from '../../appservice/errors';
 import { AdministratorModel, CustomerModel, NetworkModel } from '../../appservice/domain/models';
+import { adminDocId, customerDocId } from '../../appservice/domain/entityIds';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 import { actorOf } from './chatRoutes';
@@ -30,9 +31,9 @@ export function meRoutes(deps: PortalDeps) {
         await conversations.assertChatsEnabled(actor.networkId);
         const person =
           actor.kind === 'customer'
-            ? await CustomerModel.findOne({ networkId: actor.networkId, customerId: actor.id, status: 'active' }).lean()
-            : await AdministratorModel.findOne({ networkId: actor.networkId, adminId: actor.id, status: 'active' }).lean();
-        if (!person) throw new ForbiddenError('no active chat account for this caller');
+            ? await CustomerModel.findById(customerDocId(actor.networkId, actor.id)).lean()
+            : await AdministratorModel.findById(adminDocId(actor.networkId, actor.id)).lean();
+        if (person?.status !== 'active') throw new ForbiddenError('no active chat account for this caller');
         const userId = await virtualUsers.ensure(actor, { displayName: person.displayName });
         const session = await virtualUsers.createSession(userId);
         return { homeserverUrl: config.synapse.publicUrl, ...session };
