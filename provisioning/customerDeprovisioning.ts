@@ -1,4 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
+import { customerDocId } from '../appservice/domain/entityIds';
 import { ConversationModel, CustomerModel } from '../appservice/domain/models';
 import { NotFoundError } from '../appservice/errors';
 import { MatrixError } from '../appservice/matrix/matrixApi';
@@ -29,8 +30,9 @@ export async function requestCustomerDeprovision(
   customerId: string,
   erase: boolean,
 ): Promise<string> {
-  const key = { networkId, customerId };
-  const customer = await CustomerModel.findOne(key).lean();
+  // `_id` alone: FerretDB pushes a filter down only when `_id` is its one field.
+  const key = { _id: customerDocId(networkId, customerId) };
+  const customer = await CustomerModel.findById(key._id).lean();
   if (!customer) throw new NotFoundError('customer');
   const alreadyDone = customer.status === 'deactivated' && (!erase || customer.erasedAt);
   const current = alreadyDone
@@ -49,7 +51,7 @@ type DeprovisionJobData = Extract<ProvisioningJobData, { kind: 'customer-deprovi
 export async function runCustomerDeprovision(ctx: JobContext, job: ProvisioningJob): Promise<DeprovisionResult | { skipped: string }> {
   const data = job.data as DeprovisionJobData;
   const { networkId, customerId, erase } = data;
-  const customer = await CustomerModel.findOne({ networkId, customerId }).lean();
+  const customer = await CustomerModel.findById(customerDocId(networkId, customerId)).lean();
   if (!customer) return { skipped: 'customer no longer exists' };
   if (customer.status !== 'deactivated') return { skipped: 'customer was reactivated since' };
   if (!ctx.synapseAdmin.configured) throw new UnrecoverableError(new SynapseAdminUnavailableError().message);

@@ -1,5 +1,6 @@
 import { DelayedError, Job, WaitingChildrenError, type Queue } from 'bullmq';
-import { CustomerModel, type CustomerDoc } from '../appservice/domain/models';
+import { customerDocId } from '../appservice/domain/entityIds';
+import { customerDirectoryChanged, CustomerModel, type CustomerDoc } from '../appservice/domain/models';
 import { MatrixError } from '../appservice/matrix/matrixApi';
 import { virtualUserId, virtualUserLocalpart, type VirtualUserRef } from '../appservice/matrix/virtualUsers';
 import type { ImportFailure, ImportRow } from './customerImportRows';
@@ -19,6 +20,8 @@ import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
 export const IMPORT_BATCH_SIZE = 100;
 /** Per batch; with the worker's concurrency this keeps Synapse busy while batches wait on MongoDB. */
 const CUSTOMERS_IN_FLIGHT = 4;
+/** Lookups by `_id` per batch at a time: the batches of every worker share FerretDB's 100 connections. */
+const LOOKUPS_IN_FLIGHT = 16;
 
 export interface ImportBatchResult {
   rows: number;
@@ -92,13 +95,14 @@ export async function importReport(job: ProvisioningJob, queue: Queue<Provisioni
 
 export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJob, token: string): Promise<ImportBatchResult> {
   const { networkId, rows } = job.data as BatchJobData;
-  const ids = rows.map((r) => r.customerId);
-  const before = new Map((await CustomerModel.find({ networkId, customerId: { $in: ids } }).lean()).map((c) => [c.customerId, c]));
+  const ids = [...new Set(rows.map((r) => r.customerId))];
+  const before = new Map((await customersById(networkId, ids)).map((c) => [c.customerId, c]));
   const fresh = rows.filter((r) => !before.has(r.customerId));
   const changed = rows.filter((r) => before.has(r.customerId) && !sameFields(before.get(r.customerId)!, customerFields(r)));
   if (fresh.length > 0) {
     await inWriteTurn(() => CustomerModel.insertMany(
       fresh.map((r) => ({
+        _id: customerDocId(networkId, r.customerId),
         networkId,
         customerId: r.customerId,
         ...customerFields(r),
@@ -113,22 +117,21 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
     });
   }
   if (changed.length > 0) {
-    await inWriteTurn(() =>
-      CustomerModel.bulkWrite(
-        changed.map((r) => ({
-          updateOne: {
-            filter: { networkId, customerId: r.customerId },
-            update: { $set: customerFields(r), $inc: { version: 1 } },
-          },
-        })),
-        { ordered: false },
-      ),
+    await updateCustomers(
+      changed.map((r) => ({
+        updateOne: {
+          filter: { _id: customerDocId(networkId, r.customerId) },
+          update: { $set: customerFields(r), $inc: { version: 1 } },
+        },
+      })),
     );
+    // bulkWrite runs no post hook: the directory's cached name index must still see the change.
+    await customerDirectoryChanged(networkId);
   }
 
   if (ctx.shuttingDown()) await handBack(job, token);
   const rowOf = new Map(rows.map((r) => [r.customerId, r]));
-  const current = await CustomerModel.find({ networkId, customerId: { $in: ids } }).lean();
+  const current = await customersById(networkId, ids);
   const pending = current.filter((c) => c.status === 'active' && (c.provisionedVersion ?? 0) < (c.version ?? 1));
   const provisioned: Array<{ customerId: string; version: number }> = [];
   const failures: ImportFailure[] = [];
@@ -150,24 +153,51 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
   } finally {
     // Recorded even when the batch stops half-way, so its retry skips who is done.
     if (provisioned.length > 0) {
-      // One statement per version (usually one): FerretDB's SQLite backend stalls on many
-      // single-document updates.
-      for (const version of new Set(provisioned.map((p) => p.version))) {
-        await inWriteTurn(() =>
-          CustomerModel.updateMany(
-            {
-              networkId,
-              customerId: { $in: provisioned.filter((p) => p.version === version).map((p) => p.customerId) },
-              provisionedVersion: { $lt: version },
-            },
-            { $set: { provisionedVersion: version } },
-          ),
-        );
-      }
+      // One statement per customer by `_id` alone: FerretDB serves those from its index, where any
+      // other filter (`$in` included) decodes the whole collection; it writes each matched document
+      // in its own transaction either way. $max never lowers a newer version.
+      await updateCustomers(
+        provisioned.map((p) => ({
+          updateOne: {
+            filter: { _id: customerDocId(networkId, p.customerId) },
+            update: { $max: { provisionedVersion: p.version } },
+          },
+        })),
+      );
     }
   }
   if (handedBack) await handBack(job, token);
   return { rows: rows.length, provisioned: provisioned.length, unchanged: rows.length - pending.length, failures };
+}
+
+/**
+ * Statements per update command. FerretDB 1.24 keeps every statement's SQLite result set open until
+ * the whole command ends, and each statement's write needs one more connection from its pool of 100:
+ * a command of ~100 statements waits for itself forever. Chunks stay far below that, even with
+ * several processes writing at once.
+ */
+const UPDATES_PER_COMMAND = 16;
+
+type CustomerUpdate = Parameters<typeof CustomerModel.bulkWrite>[0][number];
+
+/** Unordered updates in commands of UPDATES_PER_COMMAND statements, each command in the write turn. */
+async function updateCustomers(ops: CustomerUpdate[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
+    const chunk = ops.slice(i, i + UPDATES_PER_COMMAND);
+    await inWriteTurn(() => CustomerModel.bulkWrite(chunk, { ordered: false }));
+  }
+}
+
+/**
+ * The batch's customers, each by `_id`: FerretDB answers `{ customerId: { $in } }` (and `_id: { $in }`)
+ * by decoding the whole collection.
+ */
+async function customersById(networkId: string, ids: string[]): Promise<CustomerDoc[]> {
+  const docs: Array<CustomerDoc | null> = new Array(ids.length).fill(null);
+  await forEachLimit(ids, LOOKUPS_IN_FLIGHT, async (id, i) => {
+    docs[i] = await CustomerModel.findById(customerDocId(networkId, id)).lean<CustomerDoc>();
+  });
+  return docs.filter((d): d is CustomerDoc => d !== null);
 }
 
 /**

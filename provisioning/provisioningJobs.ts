@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import { AdministratorModel, CustomerModel } from '../appservice/domain/models';
+import { adminDocId, customerDocId } from '../appservice/domain/entityIds';
 import { MatrixError } from '../appservice/matrix/matrixApi';
 import { runChatsToggle } from './chatsToggle';
 import { runCustomerDeprovision } from './customerDeprovisioning';
@@ -57,7 +58,7 @@ function runJob(ctx: JobContext, job: ProvisioningJob, token: string): Promise<u
 
 async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'customer' }>;
-  const customer = await CustomerModel.findOne({ networkId: data.networkId, customerId: data.customerId }).lean();
+  const customer = await CustomerModel.findById(customerDocId(data.networkId, data.customerId)).lean();
   if (!customer) return { skipped: 'customer no longer exists' };
   // A deactivated customer's account is closed on Synapse; deprovisioning owns it now.
   if (customer.status === 'deactivated') return { skipped: 'customer is deactivated' };
@@ -67,26 +68,21 @@ async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
   );
   // Spaces follow locations, status and privacy, all of which this change may have touched.
   await ctx.services.spaces.placeCustomer(data.networkId, data.customerId, matrixUserId);
-  await CustomerModel.updateOne(
-    { _id: customer._id, provisionedVersion: { $lt: customer.version } },
-    { $set: { provisionedVersion: customer.version } },
-  );
+  // `_id` alone (FerretDB scans for any other filter); $max keeps a newer provisioned version.
+  await CustomerModel.updateOne({ _id: customer._id }, { $max: { provisionedVersion: customer.version } });
   ctx.log.debug({ jobId: job.id, matrixUserId }, 'customer provisioned');
   return { matrixUserId };
 }
 
 async function provisionAdmin(ctx: JobContext, job: ProvisioningJob) {
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'admin' }>;
-  const admin = await AdministratorModel.findOne({ networkId: data.networkId, adminId: data.adminId }).lean();
+  const admin = await AdministratorModel.findById(adminDocId(data.networkId, data.adminId)).lean();
   if (!admin) return { skipped: 'administrator no longer exists' };
   if (admin.status === 'active') {
     await ctx.services.virtualUsers.ensure({ kind: 'admin', networkId: data.networkId, id: data.adminId }, { displayName: admin.displayName });
   }
   const supportRooms = await syncSupportRoomMembership(ctx, job, admin);
   await ctx.services.spaces.placeAdministrator(data.networkId, admin.matrixUserId, admin.status === 'active');
-  await AdministratorModel.updateOne(
-    { _id: admin._id, provisionedVersion: { $lt: admin.version } },
-    { $set: { provisionedVersion: admin.version } },
-  );
+  await AdministratorModel.updateOne({ _id: admin._id }, { $max: { provisionedVersion: admin.version } });
   return { matrixUserId: admin.matrixUserId, status: admin.status, supportRooms };
 }

@@ -1,3 +1,4 @@
+import { customerDocId } from '../appservice/domain/entityIds';
 import { CustomerModel } from '../appservice/domain/models';
 import type { JobContext } from './jobContext';
 import type { ProvisioningJob } from './provisioningQueue';
@@ -11,7 +12,7 @@ export async function runSpacePlacement(ctx: JobContext, job: ProvisioningJob): 
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'space-placement' }>;
   const spaces = ctx.services.spaces;
   if (data.customerId) {
-    const customer = await CustomerModel.findOne({ networkId: data.networkId, customerId: data.customerId }).lean();
+    const customer = await CustomerModel.findById(customerDocId(data.networkId, data.customerId)).lean();
     if (!customer) return { placed: 0 };
     await spaces.placeCustomer(data.networkId, data.customerId, customer.matrixUserId);
     return { placed: 1 };
