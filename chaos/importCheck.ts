@@ -1,4 +1,5 @@
 import { CustomerModel } from '../appservice/domain/models';
+import { customerDocId } from '../appservice/domain/entityIds';
 import { virtualUserId } from '../appservice/matrix/virtualUsers';
 import { eventually, inLanes, type BenchStack } from '../bench/support/benchStack';
 import type { BenchNetwork } from '../bench/support/networkFixture';
@@ -54,7 +55,9 @@ export async function checkImport(b: BenchStack, net: BenchNetwork, jobId: strin
   if (job.state !== 'completed') problems.push(`job state ${job.state}`);
   const summary = (job.result ?? {}) as Record<string, number>;
   const ids = rows.map((r) => r.customerId);
-  const docs = await CustomerModel.find({ networkId: net.net, customerId: { $in: ids } }).select({ customerId: 1, version: 1, provisionedVersion: 1 }).lean();
+  // One lookup by `_id` each: FerretDB decodes the whole collection for `$in`.
+  const found = await Promise.all(ids.map((id) => CustomerModel.findById(customerDocId(net.net, id)).select({ customerId: 1, version: 1, provisionedVersion: 1 }).lean()));
+  const docs = found.filter((d) => d !== null);
   const customers = docs.length;
   const provisioned = docs.filter((d) => (d.provisionedVersion ?? 0) >= 1).length;
   const versionsBumped = docs.filter((d) => (d.version ?? 1) !== 1).length;

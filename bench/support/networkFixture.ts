@@ -1,6 +1,7 @@
 import * as sdk from 'matrix-js-sdk';
 import { logger as sdkGlobalLogger } from 'matrix-js-sdk/lib/logger.js';
 import { AdministratorModel, CustomerModel } from '../../appservice/domain/models';
+import { adminDocId, customerDocId } from '../../appservice/domain/entityIds';
 import { virtualUserId } from '../../appservice/matrix/virtualUsers';
 import { eventually, type BenchStack } from './benchStack';
 
@@ -49,11 +50,11 @@ export async function createNetwork(
       hideNameOnBookings: false,
       status: 'active',
     });
-    await eventually(`provisioning of customer ${cid} of ${net}`, async () => CustomerModel.exists({ networkId: net, customerId: cid, provisionedVersion: { $gte: 1 } }), timeout, 100);
+    await eventually(`provisioning of customer ${cid} of ${net}`, async () => ((await CustomerModel.findById(customerDocId(net, cid)).select({ provisionedVersion: 1 }).lean())?.provisionedVersion ?? 0) >= 1, timeout, 100);
   }
   for (const [aid, name] of Object.entries(opts.admins ?? {})) {
     await b.ok('PUT', `/v1/networks/${net}/admins/${aid}`, service, { displayName: name });
-    await eventually(`provisioning of administrator ${aid} of ${net}`, async () => AdministratorModel.exists({ networkId: net, adminId: aid, provisionedVersion: { $gte: 1 } }), timeout, 100);
+    await eventually(`provisioning of administrator ${aid} of ${net}`, async () => ((await AdministratorModel.findById(adminDocId(net, aid)).select({ provisionedVersion: 1 }).lean())?.provisionedVersion ?? 0) >= 1, timeout, 100);
   }
   return {
     net,

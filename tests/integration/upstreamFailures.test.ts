@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRootLogger } from '../../appservice/logger';
 import { ConversationModel } from '../../appservice/domain/models';
+import { conversationIdForKey } from '../../appservice/domain/entityIds';
 import { mintToken, type Role } from '../../portal-api/auth';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { freePort } from '../../scripts/stack/freePort';
@@ -69,12 +70,13 @@ describe('upstream failures', () => {
 
   test('Synapse down: starting a chat, sending and reading history answer 503', async () => {
     expectUnavailable(await timed('POST', '/v1/chats', 'alice', { userId: 'bob' }), 5000);
-    const chatId = `ch_${'A'.repeat(16)}`;
+    const key = `direct/${JSON.stringify([net, 'alice', 'bob-2'])}`;
+    const chatId = conversationIdForKey(key);
     await ConversationModel.create({
       _id: chatId,
       networkId: net,
       kind: 'direct',
-      key: `direct/${JSON.stringify([net, 'alice', 'bob-2'])}`,
+      key,
       customerIds: ['alice', 'bob'],
       startedBy: 'alice',
       roomId: '!unreachable:localhost',
