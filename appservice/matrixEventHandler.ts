@@ -6,7 +6,7 @@ import { forgetUnsentMessage, recordSupportMessageNotification } from './domain/
 import { indexMessage, indexRedaction, IndexedMessageModel, redactionTarget } from './domain/messageIndex';
 import { MatrixInvites } from './domain/matrixInvites';
 import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
-import { ReadMarkerModel } from './domain/readMarkers';
+import { moveReadMarker } from './domain/readMarkers';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
 
 /**
@@ -73,13 +73,7 @@ export class MatrixEventHandler implements TransactionHandlers {
       const message = await IndexedMessageModel.findById(eventId).select({ chatId: 1, sentAt: 1 }).lean();
       if (!message) continue;
       for (const reader of ours) {
-        await ReadMarkerModel.updateOne(
-          { _id: `${message.chatId}|${reader.kind}:${reader.id}`, $or: [{ readAt: { $lt: message.sentAt } }, { readAt: { $exists: false } }] },
-          { $set: { chatId: message.chatId, eventId, readAt: message.sentAt } },
-          { upsert: true },
-        ).catch((err) => {
-          if ((err as { code?: number }).code !== 11000) throw err;
-        });
+        await moveReadMarker(`${message.chatId}|${reader.kind}:${reader.id}`, message.chatId, eventId, message.sentAt);
       }
     }
   }

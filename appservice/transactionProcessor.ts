@@ -14,7 +14,7 @@ export interface EphemeralEvent {
 }
 
 export interface TransactionHandlers {
-  /** Applied at most once per event_id (and idempotent for the crash in between). */
+  /** Applied once per event_id; must be idempotent, for a crash before the ids are recorded. */
   event(event: MatrixEvent): Promise<void>;
   /** Typing and receipts: applied as they come; handlers must be idempotent. */
   ephemeral(event: EphemeralEvent): Promise<void>;
@@ -22,10 +22,11 @@ export interface TransactionHandlers {
 
 /**
  * Applies stored appservice transactions to the service, one at a time and in arrival order (so
- * order is kept within every room; different rooms of a transaction run side by side). A transaction is stored before Synapse is acknowledged
- * (appserviceServer.ts); this loop picks up whatever is unprocessed, including what a crashed
- * process left behind. Each event is applied at most once: its event_id is recorded after its
- * handler succeeded, and handlers are idempotent for the crash between the two.
+ * order is kept within every room; different rooms of a transaction run side by side). A
+ * transaction is stored before Synapse is acknowledged (appserviceServer.ts); this loop picks up
+ * whatever is unprocessed, including what a crashed process left behind. The event_ids of a
+ * transaction are recorded once its handlers succeeded (an event seen again in a later transaction
+ * is skipped); handlers are idempotent for a crash before that.
  */
 export class TransactionProcessor {
   private running: Promise<void> | null = null;
@@ -111,12 +112,27 @@ export class TransactionProcessor {
       byRoom.set(event.room_id, list);
     }
     const rooms = [...byRoom.values()];
+    const applied: MatrixEvent[] = [];
     const lanes = Array.from({ length: Math.min(ROOM_CONCURRENCY, rooms.length) }, async () => {
       for (let room = rooms.shift(); room; room = rooms.shift()) {
-        for (const event of room) await this.applyOnce(event);
+        for (const event of room) {
+          await this.applyOnce(event);
+          applied.push(event);
+        }
       }
     });
     await Promise.all(lanes);
+    // Recorded together, in one round trip. A crash before this line replays the transaction's
+    // events, which the handlers absorb (they are idempotent on event_id).
+    if (applied.length > 0) {
+      await ProcessedEventModel.insertMany(
+        applied.map((e) => ({ _id: e.event_id, roomId: e.room_id })),
+        { ordered: false },
+      ).catch((err) => {
+        // Already recorded (the same event in an earlier transaction, or a replay): that is the point.
+        if (!isDuplicateKeyOnly(err)) throw err;
+      });
+    }
   }
 
   private async applyOnce(event: MatrixEvent): Promise<void> {
@@ -127,10 +143,12 @@ export class TransactionProcessor {
       // A failing event must not block every later one; it is logged with its id.
       this.log.error({ err, eventId: event.event_id, type: event.type }, 'event handler failed');
     }
-    await ProcessedEventModel.updateOne(
-      { _id: event.event_id },
-      { $setOnInsert: { roomId: event.room_id } },
-      { upsert: true },
-    );
   }
+}
+
+/** A bulk insert whose only failures are duplicate keys. */
+function isDuplicateKeyOnly(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
+  if (e.code === 11000 && !e.writeErrors) return true;
+  return Array.isArray(e.writeErrors) && e.writeErrors.length > 0 && e.writeErrors.every((w) => (w.code ?? w.err?.code) === 11000);
 }

@@ -3,12 +3,14 @@ import { decodeCursor, encodeCursor } from './pageCursor';
 import { customerFacts, isHiddenFrom, isListedByVisibility } from './chatRules';
 import { directKey } from './conversationService';
 import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc } from './models';
+import { directoryOf, pageAfter, type DirectoryEntry } from './directoryCache';
+import { conversationIdForKey, customerDocId } from './entityIds';
 
 /**
  * Customer lists read page by page in display-name order: the Community page (rules 3 and 5 from
- * chatRules.ts decide who is listed) and the administrators' customer search. Pages are range
- * queries on the (networkId, searchName, customerId) index after the cursor, never skip/offset, so
- * page N costs the same as page 1 in a network of 100k customers.
+ * chatRules.ts decide who is listed) and the administrators' customer search. Pages come from the
+ * network's name index in memory (directoryCache.ts): a binary search to the cursor, never
+ * skip/offset, so page N costs the same as page 1 in a network of 100k customers.
  */
 
 export interface NamePage<T> {
@@ -29,21 +31,23 @@ export async function communityPage(
   const network = await NetworkModel.findById(networkId).lean();
   if (!network) throw new NotFoundError('network');
   if (!network.chatsEnabled) throw new ChatsDisabledError();
-  const viewer = await CustomerModel.findOne({ networkId, customerId: viewerId }).lean();
+  const viewer = await CustomerModel.findById(customerDocId(networkId, viewerId)).lean<Customer>();
   const visibility = network.communityVisibility;
   const empty = { items: [], nextCursor: null };
   if (!viewer || viewer.status !== 'active' || visibility === 'administrators') return empty;
 
-  const filter: Record<string, unknown> = { networkId, kind: 'member', status: 'active', customerId: { $ne: viewerId } };
-  const locations: Record<string, unknown>[] = [];
-  if (visibility === 'location_members') locations.push({ locationIds: { $in: viewer.locationIds } });
-  if (opts.locationId) locations.push({ locationIds: opts.locationId });
-  if (locations.length > 0) filter.$and = locations;
+  const viewerLocations = new Set(viewer.locationIds);
+  const candidate = (c: DirectoryEntry) =>
+    c.kind === 'member' &&
+    c.customerId !== viewerId &&
+    (visibility !== 'location_members' || c.locationIds.some((l) => viewerLocations.has(l))) &&
+    (!opts.locationId || c.locationIds.includes(opts.locationId));
 
+  const entries = await directoryOf(networkId, network.directoryRevision ?? 0);
   const items: Customer[] = [];
   let cursor = opts.cursor;
   for (let round = 0; round < ROUNDS && items.length < opts.limit; round++) {
-    const batch = await rangePage(filter, { q: opts.q, cursor, limit: opts.limit - items.length });
+    const batch = namePage(entries, { q: opts.q, cursor, limit: opts.limit - items.length }, candidate);
     const visible = await filterVisible(networkId, viewer, visibility, batch.items);
     items.push(...visible);
     cursor = batch.nextCursor ?? undefined;
@@ -57,29 +61,24 @@ export async function customerSearchPage(
   networkId: string,
   opts: { q?: string; cursor?: string; limit: number },
 ): Promise<NamePage<Customer>> {
-  return rangePage({ networkId, status: 'active' }, opts);
+  const network = await NetworkModel.findById(networkId).select({ directoryRevision: 1 }).lean();
+  if (!network) throw new NotFoundError('network');
+  return namePage(await directoryOf(networkId, network.directoryRevision ?? 0), opts, () => true);
 }
 
-async function rangePage(
-  filter: Record<string, unknown>,
+/** A page of the in-memory name index (directoryCache.ts): after the cursor, matching q. */
+function namePage(
+  entries: readonly DirectoryEntry[],
   opts: { q?: string; cursor?: string; limit: number },
-): Promise<NamePage<Customer>> {
-  const conditions: Record<string, unknown>[] = [filter];
+  accept: (c: DirectoryEntry) => boolean,
+): NamePage<Customer> {
   const q = opts.q?.trim().toLowerCase();
   // A name matches when one of its words starts with q ("bau" finds "Bob Bauer").
-  if (q) conditions.push({ searchName: { $regex: `(^|\\s)${escapeRegex(q)}` } });
-  if (opts.cursor) {
-    const [name, id] = decodeCursor(opts.cursor, ['string', 'string'] as const);
-    conditions.push({ $or: [{ searchName: { $gt: name } }, { searchName: name, customerId: { $gt: id } }] });
-  }
-  const query = conditions.length === 1 ? filter : { $and: conditions };
-  const docs = await CustomerModel.find(query)
-    .sort({ searchName: 1, customerId: 1 })
-    .limit(opts.limit + 1)
-    .lean<Customer[]>();
-  const items = docs.slice(0, opts.limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: docs.length > opts.limit && last ? encodeCursor([last.searchName, last.customerId]) : null };
+  const words = q ? new RegExp(`(^|\\s)${escapeRegex(q)}`) : null;
+  const after = opts.cursor ? decodeCursor(opts.cursor, ['string', 'string'] as const) : null;
+  const page = pageAfter(entries, after && { searchName: after[0], customerId: after[1] }, opts.limit, (c) => accept(c) && (!words || words.test(c.searchName)));
+  const last = page.items[page.items.length - 1];
+  return { items: page.items as Customer[], nextCursor: page.more && last ? encodeCursor([last.searchName, last.customerId]) : null };
 }
 
 /** Rules 3 and 5 through chatRules: the queries above only narrow the candidates. */
@@ -90,16 +89,17 @@ async function filterVisible(
   candidates: Customer[],
 ): Promise<Customer[]> {
   const hidden = candidates.filter((c) => c.hideNameOnBookings).map((c) => c.customerId);
+  // Lookups by _id (conversations) and one query for the few hidden people of the page.
   const [posted, startedChats] = hidden.length
     ? await Promise.all([
         FeedPostModel.distinct('authorId', { networkId, authorId: { $in: hidden } }),
-        ConversationModel.find({ key: { $in: hidden.map((id) => directKey(networkId, id, viewer.customerId)) } })
-          .select({ startedBy: 1 })
-          .lean(),
+        Promise.all(
+          hidden.map((id) => ConversationModel.findById(conversationIdForKey(directKey(networkId, id, viewer.customerId))).select({ startedBy: 1 }).lean()),
+        ),
       ])
     : [[], []];
   const postedSet = new Set(posted.map(String));
-  const startedSet = new Set(startedChats.map((c) => c.startedBy));
+  const startedSet = new Set(startedChats.filter((c) => c !== null).map((c) => c.startedBy));
   const viewerFacts = customerFacts(viewer);
   return candidates.filter((c) => {
     const candidateFacts = customerFacts(c);

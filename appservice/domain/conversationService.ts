@@ -6,6 +6,7 @@ import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
 import { rememberConversationRoom } from './roomConversations';
 import { restoreSavedPowerLevels } from './savedPowerLevels';
+import { noteSupportActivity } from './supportInbox';
 import { adminDocId, conversationIdForKey, customerDocId } from './entityIds';
 import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
 import {
@@ -279,15 +280,21 @@ export class ConversationService {
     customerIds: string[];
     startedBy: string;
   }): Promise<Conversation> {
+    let conversation: Conversation;
     try {
       const doc = await ConversationModel.create({ _id: conversationIdForKey(fields.key), ...fields, lastActivityAt: new Date() });
-      return doc.toObject() as Conversation;
+      conversation = doc.toObject() as Conversation;
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err;
       const winner = await ConversationModel.findById(conversationIdForKey(fields.key)).lean<Conversation>();
       if (!winner) throw err;
-      return winner;
+      conversation = winner;
     }
+    // Into the network's support inbox (both ways: the loser's call repairs a winner that crashed).
+    if (conversation.kind === 'support') {
+      await noteSupportActivity(conversation.networkId, conversation._id, new Date(conversation.lastActivityAt));
+    }
+    return conversation;
   }
 
   /**

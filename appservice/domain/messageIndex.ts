@@ -2,6 +2,8 @@ import mongoose, { Schema } from 'mongoose';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import { ConversationModel } from './models';
+import { conversationIdOfRoom } from './roomConversations';
+import { noteSupportActivity } from './supportInbox';
 
 /**
  * The conversation index, fed from the events Synapse pushes: one entry per message (keyed by
@@ -32,8 +34,8 @@ const PREVIEW_LENGTH = 200;
 
 /** Adds a message event to the index; returns the conversation id, or null when the room is not ours. */
 export async function indexMessage(event: MatrixEvent, domain: string): Promise<string | null> {
-  const conversation = await ConversationModel.findOne({ roomId: event.room_id }).select({ _id: 1 }).lean();
-  if (!conversation) return null;
+  const chatId = await conversationIdOfRoom(event.room_id);
+  if (!chatId) return null;
   const content = event.content ?? {};
   const body = typeof content.body === 'string' ? content.body : '';
   const at = new Date(event.origin_server_ts);
@@ -42,7 +44,7 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
     { _id: event.event_id },
     {
       $setOnInsert: {
-        chatId: conversation._id,
+        chatId,
         roomId: event.room_id,
         senderMatrixId: event.sender,
         sentAt: at,
@@ -54,20 +56,31 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
     },
     { upsert: true },
   );
-  if (!redacted) {
-    const sender = parseVirtualUserId(event.sender, domain);
-    // Only moves forward: replaying an older event leaves the newer preview in place.
-    await ConversationModel.updateOne(
-      { _id: conversation._id, $or: [{ 'lastMessage.at': { $exists: false } }, { 'lastMessage.at': { $lte: at } }] },
-      {
-        $set: {
-          lastActivityAt: at,
-          lastMessage: { eventId: event.event_id, senderId: sender?.id ?? null, body: body.slice(0, PREVIEW_LENGTH), at },
-        },
-      },
-    );
-  }
-  return conversation._id;
+  // Filters are `_id` alone (FerretDB pushes nothing else down). Events of one room are applied
+  // one after the other (transactionProcessor.ts), so reading and then writing cannot interleave.
+  const conversation = await ConversationModel.findById(chatId).select({ networkId: 1, kind: 1, lastMessage: 1 }).lean();
+  if (!conversation) return null;
+  const previous = conversation.lastMessage?.at ? new Date(conversation.lastMessage.at).getTime() : null;
+  // Only moves forward: replaying an older event leaves the newer preview in place.
+  const forward = !redacted && (previous === null || previous <= at.getTime());
+  const sender = parseVirtualUserId(event.sender, domain);
+  // The revision moves after the message is stored: an unread count cached for the old revision
+  // (readMarkers.ts) is counted again.
+  await ConversationModel.updateOne(
+    { _id: chatId },
+    forward
+      ? {
+          $set: {
+            lastActivityAt: at,
+            lastMessage: { eventId: event.event_id, senderId: sender?.id ?? null, body: body.slice(0, PREVIEW_LENGTH), at },
+          },
+          $inc: { revision: 1 },
+        }
+      : { $inc: { revision: 1 } },
+  );
+  // Also on a replay (equal times count as forward): a crash between the two writes is repaired.
+  if (forward && conversation.kind === 'support') await noteSupportActivity(conversation.networkId, chatId, at);
+  return chatId;
 }
 
 /** The event a redaction removes: `content.redacts` from room version 11, top-level `redacts` before. */
@@ -86,11 +99,13 @@ export async function indexRedaction(event: MatrixEvent, domain: string): Promis
   if (!target) return;
   const message = await IndexedMessageModel.findOneAndUpdate({ _id: target }, { $set: { redacted: true } }).lean();
   if (!message) return;
-  const conversation = await ConversationModel.findById(message.chatId).select({ lastMessage: 1 }).lean();
+  // No projection: FerretDB does not implement one on findAndModify.
+  const conversation = await ConversationModel.findByIdAndUpdate(message.chatId, { $inc: { revision: 1 } }).lean();
   if (conversation?.lastMessage?.eventId !== target) return;
   const previous = await IndexedMessageModel.findOne({ chatId: message.chatId, redacted: false }).sort({ sentAt: -1 }).lean();
+  // `_id` alone; the check above holds because a room's events are applied one at a time.
   await ConversationModel.updateOne(
-    { _id: message.chatId, 'lastMessage.eventId': target },
+    { _id: message.chatId },
     previous
       ? {
           $set: {

@@ -21,7 +21,17 @@ const readMarkerSchema = new Schema(
     chatId: { type: String, required: true },
     eventId: { type: String, required: true },
     /** origin_server_ts of the marked message: markers only move forward. */
-    readAt: { type: Date, required: true },
+    readAt: { type: Date },
+    /**
+     * The unread count last computed, with what it was computed from: the conversation's revision
+     * and this marker's readAt. Reused while both are unchanged, so an inbox page counts again only
+     * the conversations that changed since.
+     */
+    unreadCache: {
+      revision: Number,
+      readAtMs: Number,
+      count: Number,
+    },
   },
   { timestamps: true, versionKey: false },
 );
@@ -46,14 +56,7 @@ export class ReadMarkers {
       body: { 'm.fully_read': messageId, 'm.read': messageId },
     });
     const readAt = new Date(event.origin_server_ts);
-    await ReadMarkerModel.updateOne(
-      { _id: markerId(conversation._id, actor), $or: [{ readAt: { $lt: readAt } }, { readAt: { $exists: false } }] },
-      { $set: { chatId: conversation._id, eventId: messageId, readAt } },
-      { upsert: true },
-    ).catch((err) => {
-      // A newer marker already exists: the upsert's filter did not match it and the insert collided.
-      if ((err as { code?: number }).code !== 11000) throw err;
-    });
+    await moveReadMarker(markerId(conversation._id, actor), conversation._id, messageId, readAt);
     if (actor.kind === 'admin') {
       // Reading a support chat also settles the notifications about the messages just read.
       await AdminNotificationModel.updateMany(
@@ -69,14 +72,43 @@ export class ReadMarkers {
    * in the conversation index (messageIndex.ts), capped at UNREAD_COUNT_CAP. No Matrix call.
    */
   async unreadCounts(conversations: readonly Conversation[], actor: Actor): Promise<Map<string, number>> {
-    const markers = await ReadMarkerModel.find({ _id: { $in: conversations.map((c) => markerId(c._id, actor)) } }).lean();
-    const readAt = new Map(markers.map((m) => [m.chatId, m.readAt]));
     const me = this.conversations.matrixUserOf(actor);
+    // One lookup by _id per conversation: FerretDB scans the collection for `$in`.
     const counts = await Promise.all(
-      conversations.map(async (c) => [c._id, await countUnread(c._id, me, readAt.get(c._id) ?? null, UNREAD_COUNT_CAP)] as const),
+      conversations.map(async (c) => {
+        const id = markerId(c._id, actor);
+        const marker = await ReadMarkerModel.findById(id).lean();
+        const readAt = marker?.readAt ?? null;
+        const readAtMs = readAt ? readAt.getTime() : -1;
+        const revision = c.revision ?? 0;
+        const cached = marker?.unreadCache;
+        if (cached && cached.revision === revision && cached.readAtMs === readAtMs && typeof cached.count === 'number') {
+          return [c._id, cached.count] as const;
+        }
+        const count = await countUnread(c._id, me, readAt, UNREAD_COUNT_CAP);
+        await ReadMarkerModel.updateOne({ _id: id }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true }).catch((err) => {
+          // A marker written at the same moment won the insert; the count is simply not cached.
+          if ((err as { code?: number }).code !== 11000) throw err;
+        });
+        return [c._id, count] as const;
+      }),
     );
     return new Map(counts);
   }
+}
+
+/**
+ * Moves a participant's marker to a message, forward only. Read, then written by `_id` alone
+ * (FerretDB pushes no other filter down); two moves of one marker at the same moment can at worst
+ * leave the earlier of the two, which the next read or receipt moves on.
+ */
+export async function moveReadMarker(id: string, chatId: string, eventId: string, readAt: Date): Promise<void> {
+  const current = await ReadMarkerModel.findById(id).select({ readAt: 1 }).lean();
+  if (current?.readAt && current.readAt.getTime() >= readAt.getTime()) return;
+  await ReadMarkerModel.updateOne({ _id: id }, { $set: { chatId, eventId, readAt } }, { upsert: true }).catch((err) => {
+    // Created by a concurrent writer between the two steps: that marker stands.
+    if ((err as { code?: number }).code !== 11000) throw err;
+  });
 }
 
 function markerId(chatId: string, actor: Actor): string {

@@ -13,6 +13,8 @@ import type { Caller } from '../auth';
 import type { PortalDeps } from '../portalDeps';
 import { readAttachmentUpload } from '../attachmentUpload';
 import { decodeCursor, encodeCursor } from '../../appservice/domain/pageCursor';
+import { inboxPageFromHead } from '../../appservice/domain/supportInbox';
+import { customerDocId } from '../../appservice/domain/entityIds';
 
 const chatParams = z.object({ chatId: z.string().regex(/^ch_[A-Za-z0-9_-]{16}$/, 'not a chat id') });
 const txnId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and ._~- only');
@@ -48,31 +50,49 @@ export function chatView(c: Conversation) {
   };
 }
 
-/** A page of conversations, newest activity first, with the caller's unread count on each. */
+/**
+ * A page of conversations, newest activity first, with the caller's unread count on each. A
+ * network's support inbox (`supportInboxOf`) reads its first pages from the inbox head
+ * (supportInbox.ts, lookups by _id); other lists and deeper pages use the indexed query.
+ */
 export async function chatListPage(
   deps: PortalDeps,
   actor: Actor,
   filter: Record<string, unknown>,
   page: { cursor?: string; limit: number },
+  supportInboxOf?: string,
 ) {
   const { matrix, conversations } = deps.services;
-  const conditions: Record<string, unknown>[] = [filter];
-  if (page.cursor) {
-    const [ms, id] = decodeCursor(page.cursor, ['number', 'string'] as const);
-    const at = new Date(ms);
-    conditions.push({ $or: [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: id } }] });
+  const after = page.cursor ? decodeCursor(page.cursor, ['number', 'string'] as const) : null;
+  let chats: Conversation[] | null = null;
+  let next: { at: number; id: string } | null = null;
+  if (supportInboxOf) {
+    const fromHead = await inboxPageFromHead(supportInboxOf, page.limit, after ? { at: new Date(after[0]), chatId: after[1] } : undefined);
+    if (fromHead) {
+      const docs = await Promise.all(fromHead.entries.map((e) => ConversationModel.findById(e.chatId).lean<Conversation>()));
+      chats = docs.filter((c): c is Conversation => c !== null);
+      const last = fromHead.entries[fromHead.entries.length - 1];
+      next = fromHead.more && last ? { at: last.at.getTime(), id: last.chatId } : null;
+    }
   }
-  const docs = await ConversationModel.find(conditions.length === 1 ? filter : { $and: conditions })
-    .sort({ lastActivityAt: -1, _id: -1 })
-    .limit(page.limit + 1)
-    .lean<Conversation[]>();
-  const chats = docs.slice(0, page.limit);
-  const unread = await new ReadMarkers(matrix, conversations).unreadCounts(chats, actor);
-  const views = await withParticipants(chats);
-  const last = chats[chats.length - 1];
+  if (!chats) {
+    const conditions: Record<string, unknown>[] = [filter];
+    if (after) {
+      const at = new Date(after[0]);
+      conditions.push({ $or: [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: after[1] } }] });
+    }
+    const docs = await ConversationModel.find(conditions.length === 1 ? filter : { $and: conditions })
+      .sort({ lastActivityAt: -1, _id: -1 })
+      .limit(page.limit + 1)
+      .lean<Conversation[]>();
+    chats = docs.slice(0, page.limit);
+    const last = chats[chats.length - 1];
+    next = docs.length > page.limit && last ? { at: new Date(last.lastActivityAt).getTime(), id: last._id } : null;
+  }
+  const [unread, views] = await Promise.all([new ReadMarkers(matrix, conversations).unreadCounts(chats, actor), withParticipants(chats)]);
   return {
     chats: views.map((v) => ({ ...v, unreadCount: unread.get(v.id) ?? 0 })),
-    nextCursor: docs.length > page.limit && last ? encodeCursor([new Date(last.lastActivityAt).getTime(), last._id]) : null,
+    nextCursor: next ? encodeCursor([next.at, next.id]) : null,
   };
 }
 
@@ -80,12 +100,15 @@ export async function chatListPage(
 export async function withParticipants(chats: readonly Conversation[]) {
   const networkId = chats[0]?.networkId;
   const ids = [...new Set(chats.flatMap((c) => c.customerIds))];
+  // One lookup by _id per customer: FerretDB scans the collection for `$in`.
   const customers = networkId
-    ? await CustomerModel.find({ networkId, customerId: { $in: ids } })
-        .select({ customerId: 1, displayName: 1, avatarUrl: 1, kind: 1 })
-        .lean()
+    ? await Promise.all(
+        ids.map((id) =>
+          CustomerModel.findById(customerDocId(networkId, id)).select({ customerId: 1, displayName: 1, avatarUrl: 1, kind: 1 }).lean(),
+        ),
+      )
     : [];
-  const byId = new Map(customers.map((c) => [c.customerId, c]));
+  const byId = new Map(customers.filter((c) => c !== null).map((c) => [c.customerId, c]));
   return chats.map((c) => ({
     ...chatView(c),
     participants: c.customerIds.map((id) => {
