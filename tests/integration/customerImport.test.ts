@@ -1,4 +1,5 @@
-import { CustomerModel } from '../../appservice/domain/models';
+import { customerDocId } from '../../appservice/domain/entityIds';
+import { CustomerModel, NetworkModel } from '../../appservice/domain/models';
 import { encodeIdPart } from '../../appservice/matrix/virtualUsers';
 import type { SynapseAdminApi } from '../../provisioning/synapseAdminApi';
 import { startServices, uniqueId, type TestServices } from '../support/harness';
@@ -87,6 +88,22 @@ describe('bulk customer import', () => {
     const userId = s.all.appservice.services.virtualUsers.userId({ kind: 'customer', networkId: net, id: 'c3' });
     expect(await s.all.appservice.services.matrix.getProfile(userId)).toEqual({ displayname: 'Renamed Customer' });
     expect(await CustomerModel.countDocuments({ networkId: net, version: 1 })).toBe(59);
+  });
+
+  test('a re-import that changes every row of full batches updates them all (FerretDB deadlocked on one 100-statement update)', async () => {
+    const { net, service } = await network();
+    const rows = customerRows(200);
+    const first = await s.api('POST', `/v1/networks/${net}/customers:import`, service, { customers: rows });
+    expect((await waitForJob(s.baseUrl, service, first.body.jobId)).result).toMatchObject({ provisioned: 200, failed: 0 });
+    const revisionBefore = (await NetworkModel.findById(net).lean())!.directoryRevision;
+
+    const renamed = rows.map((r) => ({ ...r, displayName: `${r.displayName as string} Renamed` }));
+    const second = await s.api('POST', `/v1/networks/${net}/customers:import`, service, { customers: renamed });
+    expect((await waitForJob(s.baseUrl, service, second.body.jobId)).result).toMatchObject({ provisioned: 200, unchanged: 0, failed: 0 });
+    expect(await CustomerModel.countDocuments({ networkId: net, version: 2, provisionedVersion: 2 })).toBe(200);
+    expect((await CustomerModel.findById(customerDocId(net, 'c150')).lean())?.displayName).toBe('Customer c150 Renamed');
+    // bulkWrite runs no hook: the import itself moved the directory revision.
+    expect((await NetworkModel.findById(net).lean())!.directoryRevision).toBeGreaterThan(revisionBefore);
   });
 
   test('an oversized import is refused with 413 and nothing is queued', async () => {
