@@ -44,6 +44,8 @@ const ROOM_READY_WAIT_MS = 15000;
 export const SEND_MARKER = 'coworking.txn_id';
 /** How far back a retried send looks for its own earlier attempt. */
 const MARKER_LOOKBACK = 50;
+/** Conversations whose room exists, kept in memory for the access checks of chat routes. */
+const SETTLED_CONVERSATIONS = 10000;
 
 /**
  * Conversations: exactly one Matrix room per direct pair or per (network, customer) support chat,
@@ -57,6 +59,8 @@ export class ConversationService {
     private readonly domain: string,
     private readonly log: Logger,
   ) {}
+
+  private readonly settled = new Map<string, Conversation>();
 
   /** A customer opens (or gets back) a direct conversation with another customer. */
   async openDirect(requester: Actor, recipientId: string, path: ChatPath | readonly ChatPath[]): Promise<Conversation> {
@@ -124,9 +128,14 @@ export class ConversationService {
     return this.ensureRoom(conversation);
   }
 
-  /** The conversation if `actor` takes part in it; 404 otherwise (also for other networks). */
-  async getForParticipant(chatId: string, actor: Actor): Promise<Conversation> {
-    const conversation = await ConversationModel.findById(chatId).lean<Conversation>();
+  /**
+   * The conversation if `actor` takes part in it; 404 otherwise (also for other networks). With
+   * `fresh: false` the conversation may come from this process's memory: what decides access
+   * (network, kind, participants) and its room never change once the room exists, but its last
+   * message and activity may be older than in the database.
+   */
+  async getForParticipant(chatId: string, actor: Actor, opts: { fresh: boolean } = { fresh: true }): Promise<Conversation> {
+    const conversation = opts.fresh ? await this.loadConversation(chatId) : (this.settled.get(chatId) ?? (await this.loadConversation(chatId)));
     if (!conversation || conversation.networkId !== actor.networkId) throw new NotFoundError('chat');
     const participates =
       actor.kind === 'customer' ? conversation.customerIds.includes(actor.id) : conversation.kind === 'support';
@@ -139,10 +148,26 @@ export class ConversationService {
     return conversation;
   }
 
-  /** What every chat route starts with: chats on (rule 1), and the caller takes part (else 404). */
-  async openForParticipant(chatId: string, actor: Actor): Promise<Conversation> {
-    await this.assertChatsEnabled(actor.networkId);
-    return this.getForParticipant(chatId, actor);
+  private async loadConversation(chatId: string): Promise<Conversation | null> {
+    const conversation = await ConversationModel.findById(chatId).lean<Conversation>();
+    if (conversation?.roomId) {
+      this.settled.delete(chatId);
+      this.settled.set(chatId, conversation);
+      if (this.settled.size > SETTLED_CONVERSATIONS) this.settled.delete(this.settled.keys().next().value!);
+    }
+    return conversation;
+  }
+
+  /**
+   * What every chat route starts with: chats on (rule 1), and the caller takes part (else 404).
+   * Both lookups run side by side; a disabled network answers chats_disabled before anything else.
+   * Routes that show the conversation itself ask for `fresh`.
+   */
+  async openForParticipant(chatId: string, actor: Actor, opts: { fresh: boolean } = { fresh: false }): Promise<Conversation> {
+    const [enabled, conversation] = await Promise.allSettled([this.assertChatsEnabled(actor.networkId), this.getForParticipant(chatId, actor, opts)]);
+    if (enabled.status === 'rejected') throw enabled.reason;
+    if (conversation.status === 'rejected') throw conversation.reason;
+    return conversation.value;
   }
 
   async assertChatsEnabled(networkId: string): Promise<void> {

@@ -179,7 +179,7 @@ export function chatRoutes(deps: PortalDeps) {
       params: chatParams,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
-        const [view] = await withParticipants([await conversations.openForParticipant(params.chatId, actor)]);
+        const [view] = await withParticipants([await conversations.openForParticipant(params.chatId, actor, { fresh: true })]);
         return view;
       },
     }),
