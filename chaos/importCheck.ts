@@ -1,3 +1,4 @@
+import { customerDocId } from '../appservice/domain/entityIds';
 import { CustomerModel } from '../appservice/domain/models';
 import { virtualUserId } from '../appservice/matrix/virtualUsers';
 import { eventually, inLanes, type BenchStack } from '../bench/support/benchStack';
@@ -54,9 +55,12 @@ export async function checkImport(b: BenchStack, net: BenchNetwork, jobId: strin
   if (job.state !== 'completed') problems.push(`job state ${job.state}`);
   const summary = (job.result ?? {}) as Record<string, number>;
   const ids = rows.map((r) => r.customerId);
-  // One `$in` query (one scan on FerretDB), not one `findById` per row: FerretDB 1.24 evaluates an
-  // `_id` filter without its index, so each of those would be a scan of its own.
-  const docs = await CustomerModel.find({ networkId: net.net, customerId: { $in: ids } }).select({ customerId: 1, version: 1, provisionedVersion: 1 }).lean();
+  // One lookup by `_id` each (16 at a time): FerretDB decodes the whole collection for an `$in`.
+  const found: Array<{ customerId: string; version?: number | null; provisionedVersion?: number | null } | null> = [];
+  await inLanes(ids, 16, async (id, i) => {
+    found[i] = await CustomerModel.findById(customerDocId(net.net, id)).select({ customerId: 1, version: 1, provisionedVersion: 1 }).lean();
+  });
+  const docs = found.filter((d) => d !== null && d !== undefined);
   const customers = docs.length;
   const provisioned = docs.filter((d) => (d.provisionedVersion ?? 0) >= 1).length;
   const versionsBumped = docs.filter((d) => (d.version ?? 1) !== 1).length;
