@@ -9,6 +9,7 @@ import { result, type BenchResult } from './support/benchResult';
 import { createNetwork } from './support/networkFixture';
 import { percentile, timed } from './support/percentiles';
 import { queryPlan } from './support/queryPlan';
+import { describeTally, tallyOperations } from './support/operationTally';
 import type { BenchScale } from './support/scale';
 
 const PAGE = 20;
@@ -71,6 +72,14 @@ export async function inboxAndDirectory(b: BenchStack, scale: BenchScale): Promi
 
   const inbox = await interleave(scale.b4Requests, scale.b4BudgetMs, inboxRoute, inboxBare);
   const community = await interleave(scale.b4Requests, scale.b4BudgetMs, communityRoute, communityBare);
+  // What one page costs in MongoDB operations (the services run in this process).
+  const TALLIED = 10;
+  const inboxTally = tallyOperations();
+  for (let i = 0; i < TALLIED; i++) await inboxRoute();
+  const inboxOps = describeTally(inboxTally.stop(), TALLIED, 'page');
+  const communityTally = tallyOperations();
+  for (let i = 0; i < TALLIED; i++) await communityRoute();
+  const communityOps = describeTally(communityTally.stop(), TALLIED, 'page');
   // The price of a change: a customer renamed (as host sync would), then the first page, which
   // reloads the network's name index (directoryCache.ts). Few samples: each reloads everything.
   const afterChange: number[] = [];
@@ -84,9 +93,9 @@ export async function inboxAndDirectory(b: BenchStack, scale: BenchScale): Promi
   const inboxPlan = await queryPlan('conversations', { networkId: net.net, kind: 'support' }, { lastActivityAt: -1, _id: -1 });
   const communityPlan = await queryPlan('customers', { networkId: net.net, kind: 'member', status: 'active', customerId: { $ne: 'viewer' } }, { searchName: 1, customerId: 1 });
   return [
-    result({ id: 'B4', metric: `inbox first page p50 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 50), baseline: percentile(inbox.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${inbox.route.length} interleaved pairs; page of ${PAGE}, the ${LIVE_CONVERSATIONS} newest are live rooms with an unread message; ${setup}; bare query plan: ${inboxPlan}` }),
+    result({ id: 'B4', metric: `inbox first page p50 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 50), baseline: percentile(inbox.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${inbox.route.length} interleaved pairs; page of ${PAGE}, the ${LIVE_CONVERSATIONS} newest are live rooms with an unread message; ${setup}; ${inboxOps}; bare query plan: ${inboxPlan}` }),
     result({ id: 'B4', metric: `inbox first page p99 (${supportChats} support chats)`, unit: 'ms', value: percentile(inbox.route, 99), baseline: percentile(inbox.bare, 99), target: 50, targetOn: 'value', better: 'lower' }),
-    result({ id: 'B4', metric: `community first page p50 (${customers} customers)`, unit: 'ms', value: percentile(community.route, 50), baseline: percentile(community.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${community.route.length} interleaved pairs; page of ${PAGE}; visibility network_members, 5% of customers hide their name; bare query plan: ${communityPlan}` }),
+    result({ id: 'B4', metric: `community first page p50 (${customers} customers)`, unit: 'ms', value: percentile(community.route, 50), baseline: percentile(community.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${community.route.length} interleaved pairs; page of ${PAGE}; visibility network_members, 5% of customers hide their name; ${communityOps}; bare query plan: ${communityPlan}` }),
     result({ id: 'B4', metric: `community first page p99 (${customers} customers)`, unit: 'ms', value: percentile(community.route, 99), baseline: percentile(community.bare, 99), target: 100, targetOn: 'value', better: 'lower' }),
     result({ id: 'B4', metric: `community first page right after a customer changed, p50 (${customers} customers)`, unit: 'ms', value: percentile(afterChange, 50), baseline: percentile(community.bare, 50), target: null, targetOn: 'value', better: 'lower', note: `${CHANGE_SAMPLES} samples, each after one customer was renamed: the name index is reloaded once per change (directoryCache.ts); max ${Math.max(...afterChange).toFixed(0)} ms` }),
   ];
