@@ -55,8 +55,8 @@ export class MatrixEventHandler implements TransactionHandlers {
     if (event.sender !== this.bot && MatrixAttachmentGuard.isAttachment(event)) {
       if (await this.attachmentGuard.enforce(event)) return;
     }
-    const chatId = await indexMessage(event, this.domain);
-    if (chatId) await recordSupportMessageNotification(event, this.domain);
+    const conversation = await indexMessage(event, this.domain);
+    if (conversation) await recordSupportMessageNotification(event, this.domain, conversation);
   }
 
   /**

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
-import { supportKey } from './conversationService';
-import { conversationIdForKey } from './entityIds';
-import { AdministratorModel, ConversationModel, NetworkModel } from './models';
+import { AdministratorModel, NetworkModel } from './models';
 
 /**
  * Rule 9: a new message from a customer in a support conversation notifies the network's
@@ -69,14 +67,18 @@ export interface SupportMessageWebhookPayload {
   message: { id: string; preview: string; sentAt: string };
 }
 
-/** Called for every m.room.message the appservice receives; does nothing unless rule 9 applies. */
-export async function recordSupportMessageNotification(event: MatrixEvent, domain: string): Promise<void> {
+/**
+ * Called for every m.room.message the index placed in a conversation (`conversation`, found from
+ * the event's room); does nothing unless rule 9 applies: a customer wrote in their own support
+ * conversation.
+ */
+export async function recordSupportMessageNotification(
+  event: MatrixEvent,
+  domain: string,
+  conversation: { _id: string; networkId: string; kind: string; customerIds: readonly string[] },
+): Promise<void> {
   const sender = parseVirtualUserId(event.sender, domain);
-  if (sender?.kind !== 'customer') return;
-  // Only the sender's own support conversation notifies: found by `_id` from its key (FerretDB
-  // would scan the collection for `{ roomId }`), then it must be this very room.
-  const conversation = await ConversationModel.findById(conversationIdForKey(supportKey(sender.networkId, sender.id))).lean();
-  if (!conversation || conversation.roomId !== event.room_id || conversation.kind !== 'support') return;
+  if (sender?.kind !== 'customer' || conversation.kind !== 'support') return;
   if (conversation.networkId !== sender.networkId || !conversation.customerIds.includes(sender.id)) return;
   const [network, admins] = await Promise.all([
     NetworkModel.findById(conversation.networkId).lean(),

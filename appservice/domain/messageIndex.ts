@@ -32,8 +32,16 @@ export const IndexedMessageModel = mongoose.model('IndexedMessage', indexedMessa
 
 const PREVIEW_LENGTH = 200;
 
-/** Adds a message event to the index; returns the conversation id, or null when the room is not ours. */
-export async function indexMessage(event: MatrixEvent, domain: string): Promise<string | null> {
+/** What the index learned about the message's conversation, for the handlers that follow. */
+export interface IndexedConversation {
+  _id: string;
+  networkId: string;
+  kind: 'direct' | 'support';
+  customerIds: string[];
+}
+
+/** Adds a message event to the index; returns its conversation, or null when the room is not ours. */
+export async function indexMessage(event: MatrixEvent, domain: string): Promise<IndexedConversation | null> {
   const chatId = await conversationIdOfRoom(event.room_id);
   if (!chatId) return null;
   const content = event.content ?? {};
@@ -58,7 +66,7 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
   );
   // Filters are `_id` alone (FerretDB pushes nothing else down). Events of one room are applied
   // one after the other (transactionProcessor.ts), so reading and then writing cannot interleave.
-  const conversation = await ConversationModel.findById(chatId).select({ networkId: 1, kind: 1, lastMessage: 1 }).lean();
+  const conversation = await ConversationModel.findById(chatId).select({ networkId: 1, kind: 1, customerIds: 1, lastMessage: 1 }).lean();
   if (!conversation) return null;
   const previous = conversation.lastMessage?.at ? new Date(conversation.lastMessage.at).getTime() : null;
   // Only moves forward: replaying an older event leaves the newer preview in place.
@@ -80,7 +88,7 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
   );
   // Also on a replay (equal times count as forward): a crash between the two writes is repaired.
   if (forward && conversation.kind === 'support') await noteSupportActivity(conversation.networkId, chatId, at);
-  return chatId;
+  return { _id: chatId, networkId: conversation.networkId, kind: conversation.kind, customerIds: conversation.customerIds };
 }
 
 /** The event a redaction removes: `content.redacts` from room version 11, top-level `redacts` before. */

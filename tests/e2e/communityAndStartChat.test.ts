@@ -121,6 +121,30 @@ describe('community page and starting chats', () => {
     expect(seen).toEqual(['otto', 'paul', 'vera']);
   });
 
+  test('a change through host sync shows on the very next Community page (renamed, hidden, deactivated, back)', async () => {
+    await setVisibility('network_members');
+    const putCustomer = (cid: string, fields: Record<string, unknown>) =>
+      s.api('PUT', `/v1/networks/${n.net}/customers/${cid}`, n.service, {
+        kind: 'member', displayName: 'Otto Olsen', locationIds: ['harbour'], hideNameOnBookings: false, status: 'active', ...fields,
+      });
+    const names = async () => {
+      const res = await s.api('GET', '/v1/community?limit=100', n.customer('lena'));
+      return (res.body.people as Array<{ customerId: string; displayName: string }>).map((p) => `${p.customerId}:${p.displayName}`);
+    };
+    expect(await names()).toContain('otto:Otto Olsen');
+    try {
+      expect((await putCustomer('otto', { displayName: 'Aaron Otto' })).status).toBeLessThan(300);
+      expect((await names())[0]).toBe('otto:Aaron Otto');
+      expect((await putCustomer('otto', { displayName: 'Aaron Otto', hideNameOnBookings: true })).status).toBeLessThan(300);
+      expect((await names()).filter((x) => x.startsWith('otto:'))).toEqual(['otto:Aaron Otto']); // Otto posted on Feed: still listed
+      expect((await putCustomer('otto', { status: 'deactivated' })).status).toBeLessThan(300);
+      expect((await names()).some((x) => x.startsWith('otto:'))).toBe(false);
+    } finally {
+      await putCustomer('otto', {});
+    }
+    expect(await names()).toContain('otto:Otto Olsen');
+  });
+
   test('a customer lists their own conversations, newest activity first', async () => {
     const order = async () => {
       const res = await s.api('GET', '/v1/chats', n.customer('vera'));
