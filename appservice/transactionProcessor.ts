@@ -6,6 +6,8 @@ import { UpstreamUnavailableError } from './errors';
 
 const RETRY_AFTER_OUTAGE_MS = 1000;
 const ROOM_CONCURRENCY = 16;
+/** Stored transactions applied together when a backlog has built up. */
+const TRANSACTIONS_PER_BATCH = 16;
 
 export interface EphemeralEvent {
   type: string;
@@ -84,22 +86,31 @@ export class TransactionProcessor {
       }
       while (this.pending.length > 0) {
         if (this.stopped) return;
-        const txn = await AppserviceTransactionModel.findById(this.pending[0]).lean();
-        if (txn && !txn.processedAt) {
-          await this.applyTransaction(JSON.parse(txn.eventsJson) as MatrixEvent[]);
-          for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
-          await AppserviceTransactionModel.updateOne({ _id: txn._id }, { $set: { processedAt: new Date() } });
+        // A backlog is applied in batches: the events of consecutive transactions, in arrival
+        // order, so more rooms run side by side while each room keeps its order.
+        const ids = this.pending.slice(0, TRANSACTIONS_PER_BATCH);
+        const txns = (await Promise.all(ids.map((id) => AppserviceTransactionModel.findById(id).lean()))).filter(
+          (t): t is NonNullable<typeof t> => t !== null && !t.processedAt,
+        );
+        if (txns.length > 0) {
+          await this.applyEvents(txns.flatMap((t) => JSON.parse(t.eventsJson) as MatrixEvent[]));
+          for (const txn of txns) {
+            for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
+          }
+          const now = new Date();
+          await Promise.all(txns.map((t) => AppserviceTransactionModel.updateOne({ _id: t._id }, { $set: { processedAt: now } })));
         }
-        this.pending.shift();
+        this.pending.splice(0, ids.length);
       }
     } while (this.again);
   }
 
   /**
    * Rooms are independent, so they are processed side by side; within a room events keep their
-   * order. Events already applied (by a run that crashed before marking the transaction) are skipped.
+   * order. Events already applied (an earlier transaction carried them, or a run crashed before
+   * recording them) are skipped.
    */
-  private async applyTransaction(events: MatrixEvent[]): Promise<void> {
+  private async applyEvents(events: MatrixEvent[]): Promise<void> {
     const ids = events.map((e) => e?.event_id).filter((id): id is string => typeof id === 'string');
     // One lookup per id: FerretDB serves `_id` equality from its index but scans for `$in`.
     const seen = await Promise.all(ids.map(async (id) => ((await ProcessedEventModel.exists({ _id: id })) ? id : null)));
@@ -107,6 +118,8 @@ export class TransactionProcessor {
     const byRoom = new Map<string, MatrixEvent[]>();
     for (const event of events) {
       if (!event?.event_id || done.has(event.event_id)) continue;
+      // The same event in two transactions of a batch is applied once.
+      done.add(event.event_id);
       const list = byRoom.get(event.room_id) ?? [];
       list.push(event);
       byRoom.set(event.room_id, list);
