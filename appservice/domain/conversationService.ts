@@ -317,7 +317,7 @@ export class ConversationService {
     }
     // Into the network's support inbox (both ways: the loser's call repairs a winner that crashed).
     if (conversation.kind === 'support') {
-      await noteSupportActivity(conversation.networkId, conversation._id, new Date(conversation.lastActivityAt));
+      await noteSupportActivity(conversation.networkId, conversation._id, new Date(conversation.lastActivityAt), conversation.customerIds);
     }
     return conversation;
   }

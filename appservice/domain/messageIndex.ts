@@ -87,7 +87,7 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
       : { $inc: { revision: 1 } },
   );
   // Also on a replay (equal times count as forward): a crash between the two writes is repaired.
-  if (forward && conversation.kind === 'support') await noteSupportActivity(conversation.networkId, chatId, at);
+  if (forward && conversation.kind === 'support') await noteSupportActivity(conversation.networkId, chatId, at, conversation.customerIds);
   return { _id: chatId, networkId: conversation.networkId, kind: conversation.kind, customerIds: conversation.customerIds };
 }
 

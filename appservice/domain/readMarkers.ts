@@ -1,4 +1,4 @@
-import mongoose, { Schema } from 'mongoose';
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { NotFoundError } from '../errors';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
@@ -37,6 +37,7 @@ const readMarkerSchema = new Schema(
 );
 
 export const ReadMarkerModel = mongoose.model('ReadMarker', readMarkerSchema, 'read_markers');
+export type ReadMarkerDoc = InferSchemaType<typeof readMarkerSchema> & { _id: string };
 
 export class ReadMarkers {
   constructor(
@@ -71,13 +72,12 @@ export class ReadMarkers {
    * Unread messages per conversation for `actor`: others' messages after their read marker, counted
    * in the conversation index (messageIndex.ts), capped at UNREAD_COUNT_CAP. No Matrix call.
    */
-  async unreadCounts(conversations: readonly Conversation[], actor: Actor): Promise<Map<string, number>> {
+  async unreadCounts(conversations: readonly Conversation[], actor: Actor, preloaded?: Map<string, ReadMarkerDoc | null>): Promise<Map<string, number>> {
     const me = this.conversations.matrixUserOf(actor);
-    // One lookup by _id per conversation: FerretDB scans the collection for `$in`.
+    const markers = preloaded ?? (await this.markersOf(conversations.map((c) => c._id), actor));
     const counts = await Promise.all(
       conversations.map(async (c) => {
-        const id = markerId(c._id, actor);
-        const marker = await ReadMarkerModel.findById(id).lean();
+        const marker = markers.get(c._id) ?? null;
         const readAt = marker?.readAt ?? null;
         const readAtMs = readAt ? readAt.getTime() : -1;
         const revision = c.revision ?? 0;
@@ -86,7 +86,7 @@ export class ReadMarkers {
           return [c._id, cached.count] as const;
         }
         const count = await countUnread(c._id, me, readAt, UNREAD_COUNT_CAP);
-        await ReadMarkerModel.updateOne({ _id: id }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true }).catch((err) => {
+        await ReadMarkerModel.updateOne({ _id: markerId(c._id, actor) }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true }).catch((err) => {
           // A marker written at the same moment won the insert; the count is simply not cached.
           if ((err as { code?: number }).code !== 11000) throw err;
         });
@@ -94,6 +94,12 @@ export class ReadMarkers {
       }),
     );
     return new Map(counts);
+  }
+
+  /** The actor's markers of these conversations: one lookup by _id each (FerretDB scans for `$in`). */
+  async markersOf(chatIds: readonly string[], actor: Actor): Promise<Map<string, ReadMarkerDoc | null>> {
+    const markers = await Promise.all(chatIds.map((id) => ReadMarkerModel.findById(markerId(id, actor)).lean<ReadMarkerDoc>()));
+    return new Map(chatIds.map((id, i) => [id, markers[i] ?? null]));
   }
 }
 

@@ -23,7 +23,7 @@ const inboxHeadSchema = new Schema(
     /** The network id. */
     _id: { type: String, required: true },
     entries: {
-      type: [{ _id: false, chatId: { type: String, required: true }, at: { type: Date, required: true } }],
+      type: [{ _id: false, chatId: { type: String, required: true }, at: { type: Date, required: true }, customerIds: { type: [String], default: undefined } }],
       default: [],
     },
     /** True while the head holds every support conversation of the network. */
@@ -38,6 +38,8 @@ export const SupportInboxHeadModel = mongoose.model('SupportInboxHead', inboxHea
 export interface InboxEntry {
   chatId: string;
   at: Date;
+  /** The conversation's customers (they never change): a page looks them up alongside it. */
+  customerIds?: string[];
 }
 
 interface InboxHead {
@@ -53,24 +55,31 @@ function newerFirst(a: InboxEntry, b: InboxEntry): number {
 }
 
 /** Places `chatId` at `at` (never earlier than it already was) in a head; null when nothing changes. */
-export function withActivity(head: Pick<InboxHead, 'entries' | 'complete'>, chatId: string, at: Date): Pick<InboxHead, 'entries' | 'complete'> | null {
+export function withActivity(
+  head: Pick<InboxHead, 'entries' | 'complete'>,
+  chatId: string,
+  at: Date,
+  customerIds?: string[],
+): Pick<InboxHead, 'entries' | 'complete'> | null {
   const existing = head.entries.find((e) => e.chatId === chatId);
-  if (existing && existing.at.getTime() >= at.getTime()) return null;
+  if (existing && existing.at.getTime() >= at.getTime() && (existing.customerIds || !customerIds)) return null;
+  if (existing && existing.at.getTime() > at.getTime()) at = existing.at;
   const oldest = head.entries[head.entries.length - 1];
   // Not in the head and older than everything in a full head: it belongs further down the inbox.
   if (!existing && !head.complete && head.entries.length >= INBOX_HEAD_SIZE && oldest && newerFirst({ chatId, at }, oldest) > 0) {
     return null;
   }
-  const entries = [...head.entries.filter((e) => e.chatId !== chatId), { chatId, at }].sort(newerFirst);
+  const entry: InboxEntry = { chatId, at, ...((customerIds ?? existing?.customerIds) ? { customerIds: customerIds ?? existing?.customerIds } : {}) };
+  const entries = [...head.entries.filter((e) => e.chatId !== chatId), entry].sort(newerFirst);
   const complete = head.complete && entries.length <= INBOX_HEAD_SIZE;
   return { entries: entries.slice(0, INBOX_HEAD_SIZE), complete };
 }
 
 /** Records that a support conversation's last activity moved to `at`. Idempotent. */
-export async function noteSupportActivity(networkId: string, chatId: string, at: Date): Promise<void> {
+export async function noteSupportActivity(networkId: string, chatId: string, at: Date, customerIds?: string[]): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const head = await readHead(networkId);
-    const next = withActivity(head, chatId, at);
+    const next = withActivity(head, chatId, at, customerIds);
     if (!next) return;
     const res = await SupportInboxHeadModel.updateOne({ _id: networkId, version: head.version }, { $set: { ...next, version: head.version + 1 } });
     if (res.matchedCount === 1) return;
@@ -87,11 +96,11 @@ export async function readHead(networkId: string): Promise<InboxHead> {
     const docs = await ConversationModel.find({ networkId, kind: 'support' })
       .sort({ lastActivityAt: -1, _id: -1 })
       .limit(INBOX_HEAD_SIZE + 1)
-      .select({ _id: 1, lastActivityAt: 1 })
+      .select({ _id: 1, lastActivityAt: 1, customerIds: 1 })
       .lean();
     const built: InboxHead = {
       _id: networkId,
-      entries: docs.slice(0, INBOX_HEAD_SIZE).map((d) => ({ chatId: d._id, at: new Date(d.lastActivityAt) })),
+      entries: docs.slice(0, INBOX_HEAD_SIZE).map((d) => ({ chatId: d._id, at: new Date(d.lastActivityAt), customerIds: d.customerIds })),
       complete: docs.length <= INBOX_HEAD_SIZE,
       version: 0,
     };

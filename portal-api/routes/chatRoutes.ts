@@ -66,11 +66,23 @@ export async function chatListPage(
   const after = page.cursor ? decodeCursor(page.cursor, ['number', 'string'] as const) : null;
   let chats: Conversation[] | null = null;
   let next: { at: number; id: string } | null = null;
+  let markers: Awaited<ReturnType<ReadMarkers['markersOf']>> | undefined;
+  let people: Map<string, Participant> | undefined;
+  const readMarkers = new ReadMarkers(matrix, conversations);
   if (supportInboxOf) {
     const fromHead = await inboxPageFromHead(supportInboxOf, page.limit, after ? { at: new Date(after[0]), chatId: after[1] } : undefined);
     if (fromHead) {
-      const docs = await Promise.all(fromHead.entries.map((e) => ConversationModel.findById(e.chatId).lean<Conversation>()));
+      // The head names the conversations and their customers: every lookup of the page at once.
+      const ids = fromHead.entries.map((e) => e.chatId);
+      const customerIds = fromHead.entries.every((e) => e.customerIds) ? [...new Set(fromHead.entries.flatMap((e) => e.customerIds!))] : null;
+      const [docs, loadedMarkers, loadedPeople] = await Promise.all([
+        Promise.all(ids.map((id) => ConversationModel.findById(id).lean<Conversation>())),
+        readMarkers.markersOf(ids, actor),
+        customerIds ? participantsById(supportInboxOf, customerIds) : undefined,
+      ]);
       chats = docs.filter((c): c is Conversation => c !== null);
+      markers = loadedMarkers;
+      people = loadedPeople;
       const last = fromHead.entries[fromHead.entries.length - 1];
       next = fromHead.more && last ? { at: last.at.getTime(), id: last.chatId } : null;
     }
@@ -89,26 +101,32 @@ export async function chatListPage(
     const last = chats[chats.length - 1];
     next = docs.length > page.limit && last ? { at: new Date(last.lastActivityAt).getTime(), id: last._id } : null;
   }
-  const [unread, views] = await Promise.all([new ReadMarkers(matrix, conversations).unreadCounts(chats, actor), withParticipants(chats)]);
+  const [unread, views] = await Promise.all([readMarkers.unreadCounts(chats, actor, markers), withParticipants(chats, people)]);
   return {
     chats: views.map((v) => ({ ...v, unreadCount: unread.get(v.id) ?? 0 })),
     nextCursor: next ? encodeCursor([next.at, next.id]) : null,
   };
 }
 
+interface Participant {
+  customerId: string;
+  displayName: string;
+  avatarUrl?: string | null;
+  kind: string;
+}
+
+/** Customers by id: one lookup by _id each (FerretDB scans the collection for `$in`). */
+async function participantsById(networkId: string, ids: readonly string[]): Promise<Map<string, Participant>> {
+  const customers = await Promise.all(
+    ids.map((id) => CustomerModel.findById(customerDocId(networkId, id)).select({ customerId: 1, displayName: 1, avatarUrl: 1, kind: 1 }).lean<Participant>()),
+  );
+  return new Map(customers.filter((c): c is Participant => c !== null).map((c) => [c.customerId, c]));
+}
+
 /** chatView plus each customer's name, for lists and details. */
-export async function withParticipants(chats: readonly Conversation[]) {
+export async function withParticipants(chats: readonly Conversation[], known?: Map<string, Participant>) {
   const networkId = chats[0]?.networkId;
-  const ids = [...new Set(chats.flatMap((c) => c.customerIds))];
-  // One lookup by _id per customer: FerretDB scans the collection for `$in`.
-  const customers = networkId
-    ? await Promise.all(
-        ids.map((id) =>
-          CustomerModel.findById(customerDocId(networkId, id)).select({ customerId: 1, displayName: 1, avatarUrl: 1, kind: 1 }).lean(),
-        ),
-      )
-    : [];
-  const byId = new Map(customers.filter((c) => c !== null).map((c) => [c.customerId, c]));
+  const byId = known ?? (networkId ? await participantsById(networkId, [...new Set(chats.flatMap((c) => c.customerIds))]) : new Map<string, Participant>());
   return chats.map((c) => ({
     ...chatView(c),
     participants: c.customerIds.map((id) => {
