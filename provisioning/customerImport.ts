@@ -127,7 +127,7 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
       })),
     );
     // bulkWrite runs no post hook: the directory's cached name index must still see the change.
-    await customerDirectoryChanged(networkId);
+    await customerDirectoryChanged(networkId, changed.map((r) => r.customerId));
   }
 
   if (ctx.shuttingDown()) await handBack(job, token);

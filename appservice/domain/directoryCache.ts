@@ -1,4 +1,5 @@
-import { CustomerModel } from './models';
+import { customerDocId } from './entityIds';
+import { CustomerModel, DIRECTORY_CHANGES_KEPT, DirectoryChangeModel, directoryChangeId } from './models';
 
 /**
  * Each network's name index in memory: its active customers sorted by (searchName, customerId),
@@ -7,9 +8,10 @@ import { CustomerModel } from './models';
  *
  * It is never stale: every request reads the network document anyway (chats on?, visibility), and
  * its `directoryRevision` moves after every write to a customer's directory fields (post hooks in
- * models.ts). A request that sees a revision the process has not loaded reloads the network's
- * customers once (concurrent requests share the load). That reload is the price of a change: one
- * read of the network's customers, as the database hands them over.
+ * models.ts), which also record the customers each revision touched. A request that sees a newer
+ * revision catches up by reading those customers by `_id` (concurrent requests share the work);
+ * when the record is missing or says "any customer", or the process is far behind, it reloads the
+ * network's customers, one read of all of them.
  */
 
 export interface DirectoryEntry {
@@ -31,6 +33,9 @@ interface LoadedDirectory {
 
 /** Networks kept in memory; the least recently used beyond it is dropped. */
 const MAX_NETWORKS = 32;
+/** Beyond this many changed customers a full reload is cheaper than reading them one by one. */
+const MAX_CUSTOMERS_TO_CATCH_UP = 2000;
+const ENTRY_FIELDS = { _id: 0, customerId: 1, kind: 1, status: 1, displayName: 1, searchName: 1, avatarUrl: 1, locationIds: 1, hideNameOnBookings: 1, matrixUserId: 1 } as const;
 const loaded = new Map<string, LoadedDirectory>();
 const loading = new Map<string, Promise<LoadedDirectory>>();
 
@@ -51,21 +56,61 @@ export async function directoryOf(networkId: string, revision: number): Promise<
   const key = `${networkId}\u0000${revision}`;
   let pending = loading.get(key);
   if (!pending) {
-    pending = load(networkId, revision).finally(() => loading.delete(key));
+    const from = hit && hit.revision < revision ? hit : null;
+    pending = (from ? catchUp(networkId, from, revision) : Promise.resolve(null))
+      .then((caughtUp) => caughtUp ?? load(networkId, revision))
+      .finally(() => loading.delete(key));
     loading.set(key, pending);
   }
   return (await pending).entries;
 }
 
 async function load(networkId: string, revision: number): Promise<LoadedDirectory> {
-  const docs = await CustomerModel.find({ networkId, status: 'active' })
-    .select({ _id: 0, customerId: 1, kind: 1, status: 1, displayName: 1, searchName: 1, avatarUrl: 1, locationIds: 1, hideNameOnBookings: 1, matrixUserId: 1 })
-    .lean<DirectoryEntry[]>();
-  const entries = docs.map((d) => ({ ...d, locationIds: d.locationIds ?? [], hideNameOnBookings: Boolean(d.hideNameOnBookings) })).sort(compareNameKey);
-  const directory = { revision, entries };
+  const docs = await CustomerModel.find({ networkId, status: 'active' }).select(ENTRY_FIELDS).lean<DirectoryEntry[]>();
+  return keep(networkId, { revision, entries: docs.map(toEntry).sort(compareNameKey) });
+}
+
+function toEntry(d: DirectoryEntry): DirectoryEntry {
+  return { ...d, locationIds: d.locationIds ?? [], hideNameOnBookings: Boolean(d.hideNameOnBookings) };
+}
+
+/**
+ * From `from` to `revision` by the recorded changes: the customers they name are read by `_id`
+ * and replace their old entries. Null when the record cannot say (then the caller reloads).
+ */
+async function catchUp(networkId: string, from: LoadedDirectory, revision: number): Promise<LoadedDirectory | null> {
+  if (revision - from.revision > DIRECTORY_CHANGES_KEPT) return null;
+  const revisions = Array.from({ length: revision - from.revision }, (_, i) => from.revision + 1 + i);
+  const changes = await Promise.all(revisions.map((r) => DirectoryChangeModel.findById(directoryChangeId(networkId, r)).lean()));
+  const changed = new Set<string>();
+  for (const change of changes) {
+    // Missing (a writer between its two steps, or crashed there) or "any customer": reload.
+    if (!change || !Array.isArray(change.customerIds)) return null;
+    for (const id of change.customerIds) changed.add(id);
+    if (changed.size > MAX_CUSTOMERS_TO_CATCH_UP) return null;
+  }
+  const fresh = await Promise.all(
+    [...changed].map((id) => CustomerModel.findById(customerDocId(networkId, id)).select(ENTRY_FIELDS).lean<DirectoryEntry>()),
+  );
+  const added = fresh.filter((d): d is DirectoryEntry => d !== null && d.status === 'active').map(toEntry).sort(compareNameKey);
+  const kept = from.entries.filter((e) => !changed.has(e.customerId));
+  return keep(networkId, { revision, entries: mergeSorted(kept, added) });
+}
+
+function mergeSorted(a: readonly DirectoryEntry[], b: readonly DirectoryEntry[]): DirectoryEntry[] {
+  const out: DirectoryEntry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareNameKey(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+function keep(networkId: string, directory: LoadedDirectory): LoadedDirectory {
   // A slower load of an older revision never replaces a newer one.
   const current = loaded.get(networkId);
-  if (!current || current.revision <= revision) {
+  if (!current || current.revision <= directory.revision) {
     loaded.delete(networkId);
     loaded.set(networkId, directory);
     while (loaded.size > MAX_NETWORKS) loaded.delete(loaded.keys().next().value!);

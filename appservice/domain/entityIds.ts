@@ -26,6 +26,19 @@ export function networkOfDocId(id: unknown): string | null {
   }
 }
 
+/** The network and customer of a customer `_id`; null for anything else. */
+export function customerOfDocId(id: unknown): { networkId: string; customerId: string } | null {
+  if (typeof id !== 'string' || !id.startsWith('["customer",')) return null;
+  try {
+    const parts = JSON.parse(id) as unknown;
+    return Array.isArray(parts) && parts.length === 3 && typeof parts[1] === 'string' && typeof parts[2] === 'string'
+      ? { networkId: parts[1], customerId: parts[2] }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A conversation's id follows from its unique key (conversationService.directKey / supportKey).
  * Same shape as the random ids before it (`ch_` + 16 base64url characters, which the chat routes

@@ -1,6 +1,6 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { COMMUNITY_VISIBILITIES } from './chatRules';
-import { networkOfDocId } from './entityIds';
+import { customerOfDocId, networkOfDocId } from './entityIds';
 
 /**
  * MongoDB collections. Only features that real MongoDB and FerretDB 1.x share are used: unique and
@@ -84,11 +84,39 @@ const DIRECTORY_FIELDS = new Set(['displayName', 'searchName', 'avatarUrl', 'loc
 
 /**
  * Every write that can change what the directory shows moves the network's directoryRevision, after
- * the write: whichever code path writes customers, no cached name index outlives the change.
+ * the write, and records which customers it touched under the new revision (`directory_changes`,
+ * null = any of them): whichever code path writes customers, no cached name index outlives the
+ * change, and directoryCache.ts can catch up by reading just those customers.
  */
-async function bumpDirectoryRevision(networkIds: Iterable<string | null | undefined>): Promise<void> {
-  const ids = [...new Set([...networkIds].filter((id): id is string => typeof id === 'string'))];
-  await Promise.all(ids.map((id) => NetworkModel.updateOne({ _id: id }, { $inc: { directoryRevision: 1 } })));
+type CustomerTouch = { networkId: string; customerIds: string[] | null };
+
+async function recordDirectoryChange(touches: readonly CustomerTouch[]): Promise<void> {
+  const byNetwork = new Map<string, Set<string> | null>();
+  for (const t of touches) {
+    const known = byNetwork.get(t.networkId);
+    if (known === null) continue;
+    if (t.customerIds === null) byNetwork.set(t.networkId, null);
+    else byNetwork.set(t.networkId, new Set([...(known ?? []), ...t.customerIds]));
+  }
+  await Promise.all(
+    [...byNetwork].map(async ([networkId, customerIds]) => {
+      const network = await NetworkModel.findOneAndUpdate({ _id: networkId }, { $inc: { directoryRevision: 1 } }, { returnDocument: 'after' }).lean();
+      if (!network) return;
+      const revision = network.directoryRevision ?? 0;
+      await Promise.all([
+        DirectoryChangeModel.create({ _id: directoryChangeId(networkId, revision), customerIds: customerIds ? [...customerIds] : null }),
+        // Only the recent past is kept: a cache further behind reloads everything anyway.
+        DirectoryChangeModel.deleteOne({ _id: directoryChangeId(networkId, revision - DIRECTORY_CHANGES_KEPT) }),
+      ]);
+    }),
+  );
+}
+
+/** Changes kept per network; directoryCache.ts reloads a network further behind than this. */
+export const DIRECTORY_CHANGES_KEPT = 1000;
+
+export function directoryChangeId(networkId: string, revision: number): string {
+  return JSON.stringify(['directory', networkId, revision]);
 }
 
 function touchesDirectory(update: unknown): boolean {
@@ -99,27 +127,41 @@ function touchesDirectory(update: unknown): boolean {
   return paths.some((path) => DIRECTORY_FIELDS.has(path.split('.')[0]!));
 }
 
-function networksOfFilter(filter: Record<string, unknown>): Array<string | null> {
-  if (typeof filter.networkId === 'string') return [filter.networkId];
+/** The customers a write's filter names: by `_id` (one or `$in`), or by networkId (+ customerId). */
+function touchesOfFilter(filter: Record<string, unknown>): CustomerTouch[] {
   const id = filter._id as unknown;
-  if (id && typeof id === 'object' && Array.isArray((id as { $in?: unknown }).$in)) return (id as { $in: unknown[] }).$in.map(networkOfDocId);
-  return [networkOfDocId(id)];
+  const ids = typeof id === 'string' ? [id] : id && typeof id === 'object' && Array.isArray((id as { $in?: unknown }).$in) ? (id as { $in: unknown[] }).$in : null;
+  if (ids) {
+    return ids.flatMap((one): CustomerTouch[] => {
+      const ref = customerOfDocId(one);
+      if (ref) return [{ networkId: ref.networkId, customerIds: [ref.customerId] }];
+      const networkId = networkOfDocId(one);
+      return networkId ? [{ networkId, customerIds: null }] : [];
+    });
+  }
+  if (typeof filter.networkId === 'string') {
+    return [{ networkId: filter.networkId, customerIds: typeof filter.customerId === 'string' ? [filter.customerId] : null }];
+  }
+  return [];
 }
 
 customerSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'], async function () {
   const op = (this as unknown as { op?: string }).op ?? '';
   if (!op.startsWith('delete') && !op.endsWith('Delete') && !touchesDirectory(this.getUpdate())) return;
-  await bumpDirectoryRevision(networksOfFilter(this.getFilter()));
+  await recordDirectoryChange(touchesOfFilter(this.getFilter()));
 });
 customerSchema.post('insertMany', async function (docs: unknown) {
-  const list = (Array.isArray(docs) ? docs : [docs]) as Array<{ networkId?: string } | null>;
-  await bumpDirectoryRevision(list.map((d) => d?.networkId));
+  const list = (Array.isArray(docs) ? docs : [docs]) as Array<{ networkId?: string; customerId?: string } | null>;
+  await recordDirectoryChange(
+    list.flatMap((d) => (typeof d?.networkId === 'string' ? [{ networkId: d.networkId, customerIds: typeof d.customerId === 'string' ? [d.customerId] : null }] : [])),
+  );
 });
-customerSchema.post('save', async function (doc: { networkId?: string }) {
-  await bumpDirectoryRevision([doc.networkId]);
+customerSchema.post('save', async function (doc: { networkId?: string; customerId?: string }) {
+  if (typeof doc.networkId === 'string') await recordDirectoryChange([{ networkId: doc.networkId, customerIds: doc.customerId ? [doc.customerId] : null }]);
 });
 /** bulkWrite does not tell its post hook what it wrote: callers of CustomerModel.bulkWrite call this. */
-export const customerDirectoryChanged = (networkId: string) => bumpDirectoryRevision([networkId]);
+export const customerDirectoryChanged = (networkId: string, customerIds?: readonly string[]) =>
+  recordDirectoryChange([{ networkId, customerIds: customerIds ? [...customerIds] : null }]);
 
 const administratorSchema = new Schema(
   {
@@ -234,6 +276,12 @@ const processedEventSchema = new Schema(
 );
 
 export const NetworkModel = mongoose.model('Network', networkSchema, 'networks');
+/** Which customers each directoryRevision of a network touched (null: possibly any). */
+export const DirectoryChangeModel = mongoose.model(
+  'DirectoryChange',
+  new Schema({ _id: { type: String, required: true }, customerIds: { type: [String], default: null } }, { versionKey: false, timestamps: { createdAt: true, updatedAt: false } }),
+  'directory_changes',
+);
 export const LocationModel = mongoose.model('Location', locationSchema, 'locations');
 export const CustomerModel = mongoose.model('Customer', customerSchema, 'customers');
 export const AdministratorModel = mongoose.model('Administrator', administratorSchema, 'administrators');

@@ -1,3 +1,4 @@
+import { DirectoryChangeModel, directoryChangeId, NetworkModel } from '../../appservice/domain/models';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
@@ -143,6 +144,25 @@ describe('community page and starting chats', () => {
       await putCustomer('otto', {});
     }
     expect(await names()).toContain('otto:Otto Olsen');
+  });
+
+  test('a change whose record is gone still shows: the name index is reloaded', async () => {
+    await setVisibility('network_members');
+    expect(await community('lena')).toContain('otto');
+    const rename = (displayName: string) =>
+      s.api('PUT', `/v1/networks/${n.net}/customers/otto`, n.service, {
+        kind: 'member', displayName, locationIds: ['harbour'], hideNameOnBookings: false, status: 'active',
+      });
+    try {
+      expect((await rename('Zed Otto')).status).toBeLessThan(300);
+      const network = await NetworkModel.findById(n.net).lean();
+      await DirectoryChangeModel.deleteOne({ _id: directoryChangeId(n.net, network!.directoryRevision) });
+      const res = await s.api('GET', '/v1/community?limit=100', n.customer('lena'));
+      const people = res.body.people as Array<{ customerId: string; displayName: string }>;
+      expect(people.at(-1)).toMatchObject({ customerId: 'otto', displayName: 'Zed Otto' });
+    } finally {
+      await rename('Otto Olsen');
+    }
   });
 
   test('a customer lists their own conversations, newest activity first', async () => {
