@@ -4,6 +4,18 @@ import mongoose from 'mongoose';
 /** Count and content hash of each collection (or of the documents a filter selects in each). */
 export type Snapshot = Map<string, { count: number; hash: string }>;
 
+/**
+ * Caches the service derives from its data and may fill while answering reads: they are not data.
+ * The support inbox head (appservice/domain/supportInbox.ts), the record of directory changes
+ * (models.ts, read by directoryCache.ts) and the unread counts cached on read markers
+ * (readMarkers.ts: the `unreadCache` field, and marker documents that hold nothing else).
+ */
+const DERIVED_COLLECTIONS = new Set(['support_inbox_heads', 'directory_changes']);
+function withoutDerived(collection: string, docs: Record<string, unknown>[]): Record<string, unknown>[] {
+  if (collection !== 'read_markers') return docs;
+  return docs.filter((d) => d.readAt !== undefined).map(({ unreadCache: _cache, ...rest }) => rest);
+}
+
 export async function snapshot(filterFor: (collection: string) => Record<string, unknown> | null = () => ({})): Promise<Snapshot> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected to MongoDB');
@@ -11,8 +23,8 @@ export async function snapshot(filterFor: (collection: string) => Record<string,
   const names = (await db.listCollections().toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
   for (const name of names) {
     const filter = filterFor(name);
-    if (!filter) continue;
-    const docs = await db.collection(name).find(filter).sort({ _id: 1 }).toArray();
+    if (!filter || DERIVED_COLLECTIONS.has(name)) continue;
+    const docs = withoutDerived(name, await db.collection(name).find(filter).sort({ _id: 1 }).toArray());
     out.set(name, { count: docs.length, hash: createHash('sha256').update(JSON.stringify(docs)).digest('hex').slice(0, 16) });
   }
   return out;

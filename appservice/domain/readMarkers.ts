@@ -86,7 +86,7 @@ export class ReadMarkers {
           return [c._id, cached.count] as const;
         }
         const count = await countUnread(c._id, me, readAt, UNREAD_COUNT_CAP);
-        await ReadMarkerModel.updateOne({ _id: markerId(c._id, actor) }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true }).catch((err) => {
+        await ReadMarkerModel.updateOne({ _id: markerId(c._id, actor) }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true, timestamps: false }).catch((err) => {
           // A marker written at the same moment won the insert; the count is simply not cached.
           if ((err as { code?: number }).code !== 11000) throw err;
         });
