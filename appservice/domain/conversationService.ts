@@ -187,7 +187,14 @@ export class ConversationService {
   async sendOnce(conversation: Conversation, actor: Actor, txnId: string, content: Record<string, unknown>): Promise<string> {
     const sender = this.matrixUserOf(actor);
     const recordId = `${conversation._id}|${sender}|${txnId}`;
-    const known = await SentMessageModel.findById(recordId).lean();
+    // One round trip claims the send: null when this call created the record, else the earlier one.
+    const known = await SentMessageModel.findOneAndUpdate({ _id: recordId }, { $setOnInsert: { chatId: conversation._id } }, { upsert: true, returnDocument: 'before' })
+      .lean()
+      .catch(async (err) => {
+        // A concurrent duplicate inserted it between the two halves of the upsert.
+        if ((err as { code?: number }).code !== 11000) throw err;
+        return SentMessageModel.findById(recordId).lean();
+      });
     if (known?.eventId) return known.eventId;
     const room = await this.ensureRoom(conversation);
     if (actor.kind === 'admin') await this.ensureJoined(room.roomId!, sender);
@@ -195,19 +202,17 @@ export class ConversationService {
     // the same id, and Synapse answers it with the event it already created — but only from memory,
     // so the id also travels in the content, where a retry after a Synapse restart can find it.
     const matrixTxnId = `p.${sha256(recordId).slice(0, 40)}`;
-    let eventId: string | null = null;
-    if (known) {
-      // An earlier attempt began and never learned its answer: it may have reached Synapse.
-      eventId = await this.findSentByMarker(room.roomId!, sender, matrixTxnId);
-    } else {
-      await SentMessageModel.updateOne({ _id: recordId }, { $setOnInsert: { chatId: conversation._id } }, { upsert: true }).catch((err) => {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      });
-    }
-    eventId ??= await this.sendWhileChatsOn(conversation, room.roomId!, matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender);
-    await SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } });
+    // An earlier attempt began and never learned its answer: it may have reached Synapse.
+    const earlier = known ? await this.findSentByMarker(room.roomId!, sender, matrixTxnId) : null;
+    const eventId = earlier ?? (await this.sendWhileChatsOn(conversation, room.roomId!, matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender));
+    // Not awaited: the answer does not depend on it. Until it lands (or if it never does), a retry
+    // finds the event by its marker instead.
+    SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } }).catch((err) => {
+      this.log.warn({ err: (err as Error).message, recordId }, 'could not record the event id of a send');
+    });
     return eventId;
   }
+
 
   /**
    * Sends into a room of a network whose chats are on. Right after chats are turned back on, the
