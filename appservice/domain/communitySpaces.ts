@@ -120,6 +120,24 @@ export class CommunitySpaces {
     }
   }
 
+  /**
+   * A space adopted through its alias while another worker's createRoom is still running: Synapse
+   * may already resolve the alias before the bot's membership is readable. Waits until it is (the
+   * callers would otherwise fail with "not in room" and wait out a retry backoff).
+   */
+  private async untilReady(space: string): Promise<void> {
+    const deadline = Date.now() + SPACE_READY_WAIT_MS;
+    for (;;) {
+      try {
+        await this.api.getState(space, 'm.room.member', this.bot);
+        return;
+      } catch (err) {
+        if (!(err instanceof MatrixError && err.status === 403) || Date.now() > deadline) return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   private async createSpace(aliasSuffix: string, name: string): Promise<string> {
     const alias = `${USER_PREFIX}${aliasSuffix}`;
     try {
@@ -138,10 +156,14 @@ export class CommunitySpaces {
       const existing = await this.api.resolveAlias(`#${alias}:${this.domain}`);
       if (!existing) throw err;
       this.log.info({ alias, existing }, 'adopting an existing space');
+      await this.untilReady(existing);
       return existing;
     }
   }
 }
+
+/** How long an adopted space may still be in the making (its creator's request in flight). */
+const SPACE_READY_WAIT_MS = 15000;
 
 function hash(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 32);

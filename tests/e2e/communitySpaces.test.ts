@@ -74,7 +74,7 @@ describe('community spaces', () => {
     expect(await eventually('network space placement', async () => {
       const seen = await membersSeenBy(alice, spaces.network);
       return JSON.stringify(seen) === JSON.stringify(everyoneListed) ? seen : null;
-    })).toEqual(everyoneListed);
+    }, 60000)).toEqual(everyoneListed);
     expect(await membersSeenBy(erin, spaces.network)).toEqual(everyoneListed);
 
     // The user directory never finds a customer the Community page hides.
