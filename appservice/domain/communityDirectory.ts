@@ -56,14 +56,16 @@ export async function communityPage(
   return { items, nextCursor: cursor ?? null };
 }
 
-/** Every customer of the network (members and non-members) by name, for an administrator's "New chat". */
+/**
+ * Every customer of the network (members and non-members) by name, for an administrator's "New
+ * chat"; `directoryRevision` from the network document the caller has read.
+ */
 export async function customerSearchPage(
   networkId: string,
+  directoryRevision: number,
   opts: { q?: string; cursor?: string; limit: number },
 ): Promise<NamePage<Customer>> {
-  const network = await NetworkModel.findById(networkId).select({ directoryRevision: 1 }).lean();
-  if (!network) throw new NotFoundError('network');
-  return namePage(await directoryOf(networkId, network.directoryRevision ?? 0), opts, () => true);
+  return namePage(await directoryOf(networkId, directoryRevision), opts, () => true);
 }
 
 /** A page of the in-memory name index (directoryCache.ts): after the cursor, matching q. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger';
 import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError } from '../errors';
 import { isAliasTaken, MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
@@ -60,7 +61,7 @@ export class ConversationService {
     private readonly log: Logger,
   ) {}
 
-  private readonly settled = new Map<string, Conversation>();
+  private readonly settled = new LRUCache<string, Conversation>({ max: SETTLED_CONVERSATIONS });
 
   /** A customer opens (or gets back) a direct conversation with another customer. */
   async openDirect(requester: Actor, recipientId: string, path: ChatPath | readonly ChatPath[]): Promise<Conversation> {
@@ -151,9 +152,7 @@ export class ConversationService {
   private async loadConversation(chatId: string): Promise<Conversation | null> {
     const conversation = await ConversationModel.findById(chatId).lean<Conversation>();
     if (conversation?.roomId) {
-      this.settled.delete(chatId);
       this.settled.set(chatId, conversation);
-      if (this.settled.size > SETTLED_CONVERSATIONS) this.settled.delete(this.settled.keys().next().value!);
     }
     return conversation;
   }
@@ -170,9 +169,11 @@ export class ConversationService {
     return conversation.value;
   }
 
-  async assertChatsEnabled(networkId: string): Promise<void> {
+  /** Rule 1; returns the network document, so callers need not read it again. */
+  async assertChatsEnabled(networkId: string) {
     const network = await this.requireNetwork(networkId);
     if (!network.chatsEnabled) throw new ChatsDisabledError();
+    return network;
   }
 
   matrixUserOf(actor: Actor): string {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { customerDocId } from './entityIds';
 import { CustomerModel, DIRECTORY_CHANGES_KEPT, DirectoryChangeModel, directoryChangeId } from './models';
 
@@ -36,7 +37,7 @@ const MAX_NETWORKS = 32;
 /** Beyond this many changed customers a full reload is cheaper than reading them one by one. */
 const MAX_CUSTOMERS_TO_CATCH_UP = 2000;
 const ENTRY_FIELDS = { _id: 0, customerId: 1, kind: 1, status: 1, displayName: 1, searchName: 1, avatarUrl: 1, locationIds: 1, hideNameOnBookings: 1, matrixUserId: 1 } as const;
-const loaded = new Map<string, LoadedDirectory>();
+const loaded = new LRUCache<string, LoadedDirectory>({ max: MAX_NETWORKS });
 const loading = new Map<string, Promise<LoadedDirectory>>();
 
 /** (searchName, customerId), as the (networkId, searchName, customerId) index orders them. */
@@ -48,11 +49,7 @@ export function compareNameKey(a: { searchName: string; customerId: string }, b:
 /** The network's active customers by name, at `revision` (the network document's directoryRevision). */
 export async function directoryOf(networkId: string, revision: number): Promise<readonly DirectoryEntry[]> {
   const hit = loaded.get(networkId);
-  if (hit && hit.revision === revision) {
-    loaded.delete(networkId);
-    loaded.set(networkId, hit);
-    return hit.entries;
-  }
+  if (hit && hit.revision === revision) return hit.entries;
   const key = `${networkId}\u0000${revision}`;
   let pending = loading.get(key);
   if (!pending) {
@@ -110,11 +107,7 @@ function mergeSorted(a: readonly DirectoryEntry[], b: readonly DirectoryEntry[])
 function keep(networkId: string, directory: LoadedDirectory): LoadedDirectory {
   // A slower load of an older revision never replaces a newer one.
   const current = loaded.get(networkId);
-  if (!current || current.revision <= directory.revision) {
-    loaded.delete(networkId);
-    loaded.set(networkId, directory);
-    while (loaded.size > MAX_NETWORKS) loaded.delete(loaded.keys().next().value!);
-  }
+  if (!current || current.revision <= directory.revision) loaded.set(networkId, directory);
   return directory;
 }
 

@@ -15,25 +15,14 @@ export function adminDocId(networkId: string, adminId: string): string {
   return JSON.stringify(['admin', networkId, adminId]);
 }
 
-/** The network of a customer or administrator `_id`; null for anything else. */
-export function networkOfDocId(id: unknown): string | null {
+/** The parts of a customer or administrator `_id`; null for anything else. */
+export function parseDocId(id: unknown): { kind: 'customer' | 'admin'; networkId: string; id: string } | null {
   if (typeof id !== 'string' || !id.startsWith('[')) return null;
   try {
     const parts = JSON.parse(id) as unknown;
-    return Array.isArray(parts) && parts.length === 3 && typeof parts[1] === 'string' ? parts[1] : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The network and customer of a customer `_id`; null for anything else. */
-export function customerOfDocId(id: unknown): { networkId: string; customerId: string } | null {
-  if (typeof id !== 'string' || !id.startsWith('["customer",')) return null;
-  try {
-    const parts = JSON.parse(id) as unknown;
-    return Array.isArray(parts) && parts.length === 3 && typeof parts[1] === 'string' && typeof parts[2] === 'string'
-      ? { networkId: parts[1], customerId: parts[2] }
-      : null;
+    if (!Array.isArray(parts) || parts.length !== 3 || !parts.every((p) => typeof p === 'string')) return null;
+    const [kind, networkId, entityId] = parts as string[];
+    return kind === 'customer' || kind === 'admin' ? { kind, networkId: networkId!, id: entityId! } : null;
   } catch {
     return null;
   }

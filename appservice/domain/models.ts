@@ -1,6 +1,6 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { COMMUNITY_VISIBILITIES } from './chatRules';
-import { customerOfDocId, networkOfDocId } from './entityIds';
+import { parseDocId } from './entityIds';
 
 /**
  * MongoDB collections. Only features that real MongoDB and FerretDB 1.x share are used: unique and
@@ -33,7 +33,7 @@ const networkSchema = new Schema(
     chatsToggleVersion: { type: Number, default: 0 },
     /**
      * Bumped after every change to a customer's directory fields (communityDirectory.ts keeps the
-     * network's name index in memory and reloads it when this moves).
+     * network's name index in memory and brings it up to date when this moves).
      */
     directoryRevision: { type: Number, default: 0 },
   },
@@ -133,10 +133,8 @@ function touchesOfFilter(filter: Record<string, unknown>): CustomerTouch[] {
   const ids = typeof id === 'string' ? [id] : id && typeof id === 'object' && Array.isArray((id as { $in?: unknown }).$in) ? (id as { $in: unknown[] }).$in : null;
   if (ids) {
     return ids.flatMap((one): CustomerTouch[] => {
-      const ref = customerOfDocId(one);
-      if (ref) return [{ networkId: ref.networkId, customerIds: [ref.customerId] }];
-      const networkId = networkOfDocId(one);
-      return networkId ? [{ networkId, customerIds: null }] : [];
+      const ref = parseDocId(one);
+      return ref?.kind === 'customer' ? [{ networkId: ref.networkId, customerIds: [ref.id] }] : [];
     });
   }
   if (typeof filter.networkId === 'string') {
@@ -279,7 +277,7 @@ export const NetworkModel = mongoose.model('Network', networkSchema, 'networks')
 /** Which customers each directoryRevision of a network touched (null: possibly any). */
 export const DirectoryChangeModel = mongoose.model(
   'DirectoryChange',
-  new Schema({ _id: { type: String, required: true }, customerIds: { type: [String], default: null } }, { versionKey: false, timestamps: { createdAt: true, updatedAt: false } }),
+  new Schema({ _id: { type: String, required: true }, customerIds: { type: [String], default: null } }, { versionKey: false }),
   'directory_changes',
 );
 export const LocationModel = mongoose.model('Location', locationSchema, 'locations');

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { ConversationModel } from './models';
 
 /**
@@ -7,29 +8,19 @@ import { ConversationModel } from './models';
  * so a remembered answer can never go stale; a miss (not one of our rooms, or a room whose id is not
  * stored yet) is not remembered and is asked again next time.
  */
-const CAPACITY = 50_000;
-const known = new Map<string, string>();
-
-function remember(roomId: string, conversationId: string): void {
-  known.delete(roomId);
-  known.set(roomId, conversationId);
-  if (known.size > CAPACITY) known.delete(known.keys().next().value!);
-}
+const known = new LRUCache<string, string>({ max: 50_000 });
 
 /** The id of the conversation whose room this is; null when it is no conversation's room. */
 export async function conversationIdOfRoom(roomId: string): Promise<string | null> {
   const hit = known.get(roomId);
-  if (hit !== undefined) {
-    remember(roomId, hit);
-    return hit;
-  }
+  if (hit !== undefined) return hit;
   const doc = await ConversationModel.findOne({ roomId }).select({ _id: 1 }).lean<{ _id: string }>();
   if (!doc) return null;
-  remember(roomId, doc._id);
+  known.set(roomId, doc._id);
   return doc._id;
 }
 
 /** Called where a conversation's room is stored, so the first event from the room finds it at once. */
 export function rememberConversationRoom(roomId: string, conversationId: string): void {
-  remember(roomId, conversationId);
+  known.set(roomId, conversationId);
 }

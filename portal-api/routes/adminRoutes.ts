@@ -148,8 +148,8 @@ export function adminRoutes(deps: PortalDeps) {
       query: pageQuery.extend({ q: z.string().trim().min(1).max(100).optional() }),
       handler: async ({ params, query, caller }) => {
         await requireAdmin(params.nid, caller.sub);
-        await conversations.assertChatsEnabled(params.nid);
-        const page = await customerSearchPage(params.nid, query);
+        const network = await conversations.assertChatsEnabled(params.nid);
+        const page = await customerSearchPage(params.nid, network.directoryRevision ?? 0, query);
         return { customers: page.items.map(personView), nextCursor: page.nextCursor };
       },
     }),

@@ -58,6 +58,20 @@ describe('import when the worker process stops half-way', () => {
     return proc;
   }
 
+  /** A new network (through host sync) with a worker running and its 1,000-customer import queued. */
+  async function importIntoNewNetwork(prefix: string, name: string, workerName: string) {
+    const net = uniqueId(prefix);
+    const token = mintToken(
+      { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
+      { role: 'service', sub: 'host-platform', net },
+    );
+    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, token, { name })).status).toBe(200);
+    const first = await startWorker(workerName);
+    worker = first;
+    const res = await callApi(portal.url, 'POST', `/v1/networks/${net}/customers:import`, token, { customers: customerRows(CUSTOMERS) });
+    return { net, token, res, first };
+  }
+
   beforeAll(async () => {
     appservice = await startAppservice(config, { log });
     portal = await startPortalApi(config, { log });
@@ -69,21 +83,14 @@ describe('import when the worker process stops half-way', () => {
   });
 
   test('SIGKILL: after a restart every customer is provisioned exactly once', async () => {
-    const net = uniqueId('kill');
-    const token = mintToken(
-      { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
-      { role: 'service', sub: 'host-platform', net },
-    );
-    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, token, { name: 'Crash Corner' })).status).toBe(200);
-    worker = await startWorker('worker-1');
-    const res = await callApi(portal.url, 'POST', `/v1/networks/${net}/customers:import`, token, { customers: customerRows(CUSTOMERS) });
+    const { net, token, res, first } = await importIntoNewNetwork('kill', 'Crash Corner', 'worker-1');
     expect(res.status).toBe(202);
 
     const atKill = await eventually('the import half-way', async () => {
       const job = (await callApi(portal.url, 'GET', `/v1/jobs/${res.body.jobId}`, token)).body;
       return job.progress >= 20 ? job : null;
     }, 60000);
-    await worker.kill();
+    await first.kill();
     const killedAt = (await callApi(portal.url, 'GET', `/v1/jobs/${res.body.jobId}`, token)).body;
     console.log(`worker killed at ${atKill.progress}% (${killedAt.progress}% recorded)`);
     expect(killedAt.state).not.toBe('completed');
@@ -102,17 +109,10 @@ describe('import when the worker process stops half-way', () => {
   // Batches in flight hand their rest back at SIGTERM; one still in its MongoDB phase when the
   // shutdown grace runs out (FerretDB under load) is taken over after its lock expires instead.
   test('SIGTERM: the worker exits cleanly and the next worker completes the import, every customer once', async () => {
-    const net = uniqueId('term');
-    const token = mintToken(
-      { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
-      { role: 'service', sub: 'host-platform', net },
-    );
-    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, token, { name: 'Quiet Quarter' })).status).toBe(200);
-    worker = await startWorker('worker-term');
-    const res = await callApi(portal.url, 'POST', `/v1/networks/${net}/customers:import`, token, { customers: customerRows(CUSTOMERS) });
+    const { net, token, res, first } = await importIntoNewNetwork('term', 'Quiet Quarter', 'worker-term');
     await eventually('the import half-way', async () => (await callApi(portal.url, 'GET', `/v1/jobs/${res.body.jobId}`, token)).body.progress >= 20, 60000);
-    await worker.stop(20000);
-    expect({ code: worker.child.exitCode, signal: worker.child.signalCode }).toEqual({ code: 0, signal: null });
+    await first.stop(20000);
+    expect({ code: first.child.exitCode, signal: first.child.signalCode }).toEqual({ code: 0, signal: null });
 
     worker = await startWorker('worker-after-term');
     const job = await waitForJob(portal.url, token, res.body.jobId, { timeoutMs: 120000 });

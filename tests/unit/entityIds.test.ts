@@ -1,4 +1,4 @@
-import { adminDocId, conversationIdForKey, customerDocId, networkOfDocId } from '../../appservice/domain/entityIds';
+import { adminDocId, conversationIdForKey, customerDocId, parseDocId } from '../../appservice/domain/entityIds';
 import { directKey, supportKey } from '../../appservice/domain/conversationService';
 
 /** Host ids are arbitrary strings: these would collide under any naive joining of the parts. */
@@ -36,16 +36,16 @@ describe('entity ids', () => {
     expect(new Set(ids).size).toBe(TRICKY.length * 2);
   });
 
-  test('give back their network', () => {
+  test('give back their network and id', () => {
     for (const [n, c] of TRICKY) {
-      expect(networkOfDocId(customerDocId(n, c))).toBe(n);
-      expect(networkOfDocId(adminDocId(n, c))).toBe(n);
+      expect(parseDocId(customerDocId(n, c))).toEqual({ kind: 'customer', networkId: n, id: c });
+      expect(parseDocId(adminDocId(n, c))).toEqual({ kind: 'admin', networkId: n, id: c });
     }
   });
 
-  test('networkOfDocId is null for anything that is not a customer or administrator id', () => {
-    for (const id of [undefined, null, 42, {}, 'n1', 'ch_abc', '[', '["customer","n1"]', '["customer",1,"c1"]', '[not json]']) {
-      expect(networkOfDocId(id)).toBeNull();
+  test('parseDocId is null for anything that is not a customer or administrator id', () => {
+    for (const id of [undefined, null, 42, {}, 'n1', 'ch_abc', '[', '["customer","n1"]', '["customer",1,"c1"]', '["booking","n1","b1"]', '[not json]']) {
+      expect(parseDocId(id)).toBeNull();
     }
   });
 
