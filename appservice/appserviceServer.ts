@@ -2,9 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Logger } from './logger';
-import { AppserviceTransactionModel } from './domain/models';
+import { type Logger } from '../runtime';
 import type { TransactionProcessor } from './transactionProcessor';
+import { AppserviceTransactionModel } from '../store';
 
 /**
  * The HTTP listener Synapse pushes to (Application Service API v1). A transaction is written to

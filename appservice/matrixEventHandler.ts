@@ -1,13 +1,14 @@
-import type { Logger } from './logger';
+import { type Logger } from '../runtime';
 import type { MatrixApi, MatrixEvent } from './matrix/matrixApi';
 import { botUserId, parseVirtualUserId } from './matrix/virtualUsers';
 import type { ConversationService } from './domain/conversationService';
 import { forgetUnsentMessage, recordSupportMessageNotification } from './domain/adminNotifications';
-import { indexMessage, indexRedaction, IndexedMessageModel, redactionTarget } from './domain/messageIndex';
+import { indexMessage, indexRedaction, redactionTarget } from './domain/messageIndex';
 import { MatrixInvites } from './domain/matrixInvites';
 import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
 import { moveReadMarker } from './domain/readMarkers';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
+import { IndexedMessageModel } from '../store';
 
 /**
  * What the service does with each event Synapse pushes. Every branch is idempotent: the

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AppServiceRegistration } from 'matrix-appservice-bridge';
 import YAML from 'yaml';
-import { ConfigError } from './config';
+import { ConfigError } from '../runtime';
 import { aliasNamespaceRegex, BOT_LOCALPART, userNamespaceRegexes } from './matrix/virtualUsers';
 
 /**

@@ -1,16 +1,11 @@
-import { stopOnce } from './lifecycle';
+import { stopOnce, type Config, createRootLogger, type Logger, boundPort, closeServer, listen } from '../runtime';
 import { randomUUID } from 'node:crypto';
-import type { Config } from './config';
-import { createRootLogger, type Logger } from './logger';
-import { connectDatabase, disconnectDatabase } from './domain/database';
-import { CustomerModel, AdministratorModel } from './domain/models';
-import { adminDocId, customerDocId } from './domain/entityIds';
 import { parseVirtualUserId } from './matrix/virtualUsers';
-import { createCoreServices, type CoreServices } from './coreServices';
+import { createCore, type CoreServices } from './core';
 import { createAppserviceApp } from './appserviceServer';
 import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
-import { boundPort, closeServer, listen } from './httpServer';
+import { connectDatabase, disconnectDatabase, CustomerModel, AdministratorModel, adminDocId, customerDocId } from '../store';
 
 const START_PING_ATTEMPTS = 10;
 const START_PING_INTERVAL_MS = 2000;
@@ -27,7 +22,7 @@ export interface AppserviceHandle {
 export async function startAppservice(config: Config, opts: { log?: Logger } = {}): Promise<AppserviceHandle> {
   const log = (opts.log ?? createRootLogger(config.logLevel, 'appservice')).child({ module: 'appservice' });
   await connectDatabase(config.mongodbUri);
-  const services = createCoreServices(config, log);
+  const services = createCore(config, log);
   const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }));
   const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
   const app = createAppserviceApp({

@@ -1,8 +1,6 @@
-import type { Logger } from './logger';
+import { type Logger, UpstreamUnavailableError } from '../runtime';
 import type { MatrixEvent } from './matrix/matrixApi';
-import { AppserviceTransactionModel, ProcessedEventModel } from './domain/models';
-import { isDatabaseError } from './domain/database';
-import { UpstreamUnavailableError } from './errors';
+import { AppserviceTransactionModel, ProcessedEventModel, isDatabaseError } from '../store';
 
 const RETRY_AFTER_OUTAGE_MS = 1000;
 const ROOM_CONCURRENCY = 16;

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import mongoose from 'mongoose';
-import { AppserviceTransactionModel, ProcessedEventModel } from '../appservice/domain/models';
 import type { MatrixEvent } from '../appservice/matrix/matrixApi';
 import { eventually, inLanes, type BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
@@ -8,6 +6,7 @@ import { createNetwork } from './support/networkFixture';
 import { describeTally, tallyOperations } from './support/operationTally';
 import { queryPlan } from './support/queryPlan';
 import type { BenchScale } from './support/scale';
+import { AppserviceTransactionModel, ProcessedEventModel, rawDatabase } from '../store';
 
 /** Concurrent senders pushing events into Synapse as fast as it accepts them. */
 const SEND_CONCURRENCY = 16;
@@ -73,7 +72,7 @@ export async function appserviceIngest(b: BenchStack, scale: BenchScale): Promis
     events: t.events.map((e) => ({ ...e, event_id: `${e.event_id}_replay` })),
   }));
   // Counted through the driver, so the tally below holds the appservice's operations only.
-  const processedEvents = mongoose.connection.db!.collection('processed_events');
+  const processedEvents = rawDatabase().collection('processed_events');
   const before = await processedEvents.countDocuments({});
   const url = `${b.config.appservice.url}/_matrix/app/v1/transactions/`;
   const tally = tallyOperations();

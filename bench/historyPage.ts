@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import mongoose from 'mongoose';
 import { inLanes, type BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork } from './support/networkFixture';
 import { describeTally, tallyOperations } from './support/operationTally';
 import { percentile, timed } from './support/percentiles';
 import type { BenchScale } from './support/scale';
+import { rawDatabase } from '../store';
 
 /**
  * B5 history: GET /v1/chats/:id/messages (a page of 50, newest first) against Synapse's
@@ -33,7 +33,7 @@ export async function historyPage(b: BenchStack, scale: BenchScale): Promise<Ben
     return ms;
   };
   // One MongoDB round trip (a lookup by _id), for the breakdown of the portal's overhead.
-  const conversations = mongoose.connection.db!.collection('conversations');
+  const conversations = rawDatabase().collection('conversations');
   const lookup = async () => (await timed(() => conversations.findOne({ _id: chat.id } as Record<string, unknown>))).ms;
   const tally = tallyOperations();
   const portalMs: number[] = [];

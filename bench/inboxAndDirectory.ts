@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ConversationModel, CustomerModel } from '../appservice/domain/models';
 import { supportKey } from '../appservice/domain/conversationService';
 import { virtualUserId } from '../appservice/matrix/virtualUsers';
-import { conversationIdForKey, customerDocId } from '../appservice/domain/entityIds';
-import { SupportInboxHeadModel } from '../appservice/domain/supportInbox';
 import type { BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork } from './support/networkFixture';
@@ -11,6 +8,7 @@ import { percentile, timed } from './support/percentiles';
 import { queryPlan } from './support/queryPlan';
 import { describeTally, tallyOperations } from './support/operationTally';
 import type { BenchScale } from './support/scale';
+import { ConversationModel, CustomerModel, conversationIdForKey, customerDocId, recordDirectoryChange, SupportInboxHeadModel } from '../store';
 
 const PAGE = 20;
 const INSERT_BATCH = 1000;
@@ -85,7 +83,9 @@ export async function inboxAndDirectory(b: BenchStack, scale: BenchScale): Promi
   const afterChange: number[] = [];
   for (let i = 0; i < CHANGE_SAMPLES; i++) {
     const name = `Renamed Customer ${i}`;
+    // Written directly (as bulk seeding is), so it records its directory change as every customer write does.
     await CustomerModel.updateOne({ _id: customerDocId(net.net, `seed-${i}`) }, { $set: { displayName: name, searchName: name.toLowerCase() } });
+    await recordDirectoryChange(net.net, [`seed-${i}`]);
     afterChange.push(await communityRoute());
   }
   const setup = `seeded in ${seedSeconds.toFixed(0)} s`;
@@ -141,6 +141,7 @@ async function seedCustomers(b: BenchStack, networkId: string, count: number): P
     }
     await CustomerModel.insertMany(docs, { ordered: false, lean: true });
   }
+  await recordDirectoryChange(networkId, null);
 }
 
 async function seedSupportConversations(b: BenchStack, networkId: string, count: number): Promise<void> {

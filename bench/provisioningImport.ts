@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { CustomerModel } from '../appservice/domain/models';
 import { virtualUserId, virtualUserLocalpart } from '../appservice/matrix/virtualUsers';
 import { eventually, inLanes, type BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork, runId } from './support/networkFixture';
 import type { BenchScale } from './support/scale';
 import type { ServiceProcess } from './support/serviceProcess';
+import { CustomerModel } from '../store';
 
 const STALL_MS = 180000;
 

@@ -1,9 +1,7 @@
-import { stopOnce } from '../appservice/lifecycle';
-import type { Config } from '../appservice/config';
-import type { Logger } from '../appservice/logger';
-import { startAppservice, type AppserviceHandle } from '../appservice/start';
-import { startPortalApi, type PortalApiHandle } from '../portal-api/start';
-import { startProvisioningWorker, type ProvisioningWorkerHandle } from '../provisioning/start';
+import { stopOnce, type Config, type Logger } from '../runtime';
+import { startAppservice, type AppserviceHandle } from '../appservice';
+import { startPortalApi, type PortalApiHandle } from '../portal-api';
+import { startProvisioningWorker, type ProvisioningWorkerHandle } from '../provisioning';
 
 export interface AllInOneHandle {
   appservice: AppserviceHandle;

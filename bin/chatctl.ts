@@ -15,21 +15,11 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { SingleBar, Presets } from 'cli-progress';
 import { Argument, Command, Option } from 'commander';
-import { loadConfig, type Config } from '../appservice/config';
-import { createCoreServices } from '../appservice/coreServices';
-import { connectDatabase, disconnectDatabase } from '../appservice/domain/database';
-import { createRootLogger } from '../appservice/logger';
-import { generateRegistration, writeRegistration } from '../appservice/registration';
-import { mintToken, ROLES, type Role } from '../portal-api/auth';
-import { setChatsEnabled } from '../portal-api/chatsToggle';
-import { checkHealth } from '../portal-api/routes/opsRoutes';
-import { enqueueChatsToggle } from '../provisioning/chatsToggle';
-import { requestCustomerDeprovision } from '../provisioning/customerDeprovisioning';
-import { checkImportRows } from '../provisioning/customerImportRows';
-import { describeJob, describeQueue, retryFailedJobs, type JobView } from '../provisioning/jobStatus';
-import { NOTIFICATION_DELIVERY_QUEUE } from '../provisioning/notificationDelivery';
-import { ProvisioningQueue } from '../provisioning/provisioningQueue';
-import { createProducerConnection, waitUntilReady } from '../provisioning/redisConnection';
+import { loadConfig, type Config, createRootLogger } from '../runtime';
+import { createCore, generateRegistration, writeRegistration } from '../appservice';
+import { checkHealth, mintToken, ROLES, type Role } from '../portal-api';
+import { toggleChats, deprovisionCustomer, importCustomers, describeJob, describeQueue, retryFailedJobs, type JobView, NOTIFICATION_DELIVERY_QUEUE, ProvisioningQueue, createProducerConnection, waitUntilReady } from '../provisioning';
+import { connectDatabase, disconnectDatabase } from '../store';
 
 function envFrom(file?: string): NodeJS.ProcessEnv {
   if (!file) return process.env;
@@ -96,7 +86,7 @@ async function withOperatorContext<T>(
     notifications.on('error', () => undefined);
     const queues = [queue.queue as Queue, notifications];
     try {
-      return await run({ config, queue, queues, deps: { services: createCoreServices(config, log), queue, redis } });
+      return await run({ config, queue, queues, deps: { services: createCore(config, log), queue, redis } });
     } finally {
       await Promise.all(queues.map((q) => q.close()));
     }
@@ -137,8 +127,7 @@ program
   .option('--env-file <path>', 'read configuration from this file')
   .action((networkId: string, state: 'on' | 'off', opts: { wait: boolean; envFile?: string }) =>
     withOperatorContext(opts.envFile, async ({ queue }) => {
-      const network = await setChatsEnabled(networkId, state === 'on');
-      await follow(queue, await enqueueChatsToggle(networkId, network.chatsEnabled, queue), opts.wait);
+      await follow(queue, (await toggleChats(queue, networkId, state === 'on')).jobId, opts.wait);
     }),
   );
 
@@ -152,7 +141,7 @@ program
   .option('--env-file <path>', 'read configuration from this file')
   .action((networkId: string, customerId: string, opts: { erase?: boolean; wait: boolean; envFile?: string }) =>
     withOperatorContext(opts.envFile, async ({ queue }) => {
-      await follow(queue, await requestCustomerDeprovision(queue, networkId, customerId, Boolean(opts.erase)), opts.wait);
+      await follow(queue, await deprovisionCustomer(queue, networkId, customerId, Boolean(opts.erase)), opts.wait);
     }),
   );
 
@@ -164,12 +153,12 @@ program
   .option('--no-wait', 'print the job id and return')
   .option('--env-file <path>', 'read configuration from this file')
   .action((networkId: string, file: string, opts: { wait: boolean; envFile?: string }) =>
-    withOperatorContext(opts.envFile, async ({ queue }) => {
+    withOperatorContext(opts.envFile, async ({ config, queue }) => {
       const body = JSON.parse(readFileSync(file, 'utf8')) as { customers?: unknown[] };
       if (!Array.isArray(body.customers)) throw new Error(`${file} has no "customers" array`);
-      const checked = checkImportRows(body.customers);
-      console.log(`${checked.valid.length} valid rows, ${checked.invalid.length} invalid`);
-      await follow(queue, await queue.importCustomers(networkId, checked.contentHash, checked.valid, checked.invalid), opts.wait);
+      const started = await importCustomers(queue, networkId, body.customers, config.customerImport.maxRows);
+      console.log(`${started.valid} valid rows, ${started.invalid} invalid`);
+      await follow(queue, started.jobId, opts.wait);
     }),
   );
 

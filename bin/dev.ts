@@ -4,9 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../appservice/config';
-import { createRootLogger } from '../appservice/logger';
-import { mintToken, type Role } from '../portal-api/auth';
+import { loadConfig, createRootLogger } from '../runtime';
+import { mintToken, type Role } from '../portal-api';
 import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
 import { startLocalStack } from '../scripts/stack/localStack';
 import { DEMO_NETWORK, seedDemoNetwork } from '../scripts/stack/demoSeed';

@@ -2,11 +2,10 @@
  * Production entry: every process role from one environment. `node bin/server.ts [all|appservice|portal-api|worker]`
  * (through tsx). Configuration: README "Configuration".
  */
-import { ConfigError, loadConfig } from '../appservice/config';
-import { createRootLogger } from '../appservice/logger';
-import { startAppservice } from '../appservice/start';
-import { startPortalApi } from '../portal-api/start';
-import { startProvisioningWorker } from '../provisioning/start';
+import { ConfigError, loadConfig, createRootLogger } from '../runtime';
+import { startAppservice } from '../appservice';
+import { startPortalApi } from '../portal-api';
+import { startProvisioningWorker } from '../provisioning';
 import { startAllInOne } from './allInOne';
 
 async function main(): Promise<void> {

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as sdk from 'matrix-js-sdk';
-import { AdminNotificationModel } from '../appservice/domain/adminNotifications';
-import { IndexedMessageModel } from '../appservice/domain/messageIndex';
-import { AppserviceTransactionModel, ConversationModel, ProcessedEventModel } from '../appservice/domain/models';
 import { inLanes, type BenchStack } from '../bench/support/benchStack';
 import { createNetwork, matrixClientFor } from '../bench/support/networkFixture';
 import type { ServiceProcess } from '../bench/support/serviceProcess';
 import type { ScenarioResult } from './scenarioResult';
+import { AdminNotificationModel, IndexedMessageModel, AppserviceTransactionModel, ConversationModel, ProcessedEventModel } from '../store';
 
 const MESSAGES = 1000;
 const CLIENTS = 4;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import mongoose from 'mongoose';
+import { rawDatabase } from '../store';
 
 /** Count and content hash of each collection (or of the documents a filter selects in each). */
 export type Snapshot = Map<string, { count: number; hash: string }>;
@@ -17,8 +17,7 @@ function withoutDerived(collection: string, docs: Record<string, unknown>[]): Re
 }
 
 export async function snapshot(filterFor: (collection: string) => Record<string, unknown> | null = () => ({})): Promise<Snapshot> {
-  const db = mongoose.connection.db;
-  if (!db) throw new Error('not connected to MongoDB');
+  const db = rawDatabase();
   const out: Snapshot = new Map();
   const names = (await db.listCollections().toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
   for (const name of names) {

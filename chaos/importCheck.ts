@@ -1,8 +1,7 @@
-import { customerDocId } from '../appservice/domain/entityIds';
-import { CustomerModel } from '../appservice/domain/models';
 import { virtualUserId } from '../appservice/matrix/virtualUsers';
 import { eventually, inLanes, type BenchStack } from '../bench/support/benchStack';
 import type { BenchNetwork } from '../bench/support/networkFixture';
+import { customerDocId, CustomerModel } from '../store';
 
 export interface ImportOutcome {
   jobId: string;

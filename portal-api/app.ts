@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Logger } from '../appservice/logger';
+import { type Logger } from '../runtime';
 import { errorMiddleware } from './errorMiddleware';
 import { requestContext, type PortalState } from './requestContext';
 import { openApiDocument, registerRoutes, type AnyRouteSpec } from './routeTable';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { basename } from 'node:path';
 import busboy from 'busboy';
-import { InvalidRequestError, PayloadTooLargeError } from '../appservice/errors';
+import { InvalidRequestError, PayloadTooLargeError } from '../runtime';
 
 export interface AttachmentUpload {
   txnId: string | undefined;

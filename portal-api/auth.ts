@@ -1,7 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import type { Config } from '../appservice/config';
-import { UnauthenticatedError } from '../appservice/errors';
+import { type Config, UnauthenticatedError } from '../runtime';
 
 export type Role = 'customer' | 'admin' | 'service' | 'operator';
 export const ROLES: readonly Role[] = ['customer', 'admin', 'service', 'operator'];

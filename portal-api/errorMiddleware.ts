@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
-import { AppError, UpstreamUnavailableError } from '../appservice/errors';
-import { isDatabaseError } from '../appservice/domain/database';
-import { MatrixError } from '../appservice/matrix/matrixApi';
+import { AppError, UpstreamUnavailableError } from '../runtime';
+import { MatrixError } from '../appservice';
 import type { PortalState } from './requestContext';
+import { isDatabaseError } from '../store';
 
 /**
  * The one place where errors become HTTP answers: `{"error": {"code", "message"}}` with the API

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { CoreServices } from '../appservice/coreServices';
-import type { ProvisioningQueue } from '../provisioning/provisioningQueue';
+import { type CoreServices } from '../appservice';
+import { type ProvisioningQueue } from '../provisioning';
 
 /** What the portal API's routes are built from. */
 export interface PortalDeps {

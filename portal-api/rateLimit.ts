@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Config } from '../appservice/config';
-import { RateLimitedError, UpstreamUnavailableError } from '../appservice/errors';
+import { type Config, RateLimitedError, UpstreamUnavailableError } from '../runtime';
 import type { Caller } from './auth';
 
 export type CallerRateLimit = (caller: Caller) => Promise<void>;

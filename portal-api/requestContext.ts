@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { Logger } from '../appservice/logger';
+import { type Logger } from '../runtime';
 import type { Caller } from './auth';
 
 export interface PortalState {

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from '../appservice/errors';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../runtime';
 import { verifyBearer, type Caller, type Role } from './auth';
 import type { CallerRateLimit } from './rateLimit';
 import type { PortalState } from './requestContext';

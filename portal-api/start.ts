@@ -1,13 +1,9 @@
-import { atMost, stopOnce } from '../appservice/lifecycle';
-import type { Config } from '../appservice/config';
-import { createRootLogger, type Logger } from '../appservice/logger';
-import { connectDatabase, disconnectDatabase } from '../appservice/domain/database';
-import { createCoreServices } from '../appservice/coreServices';
-import { boundPort, closeServer, listen } from '../appservice/httpServer';
-import { createProducerConnection, waitUntilReady } from '../provisioning/redisConnection';
-import { ProvisioningQueue } from '../provisioning/provisioningQueue';
+import { atMost, stopOnce, type Config, createRootLogger, type Logger, boundPort, closeServer, listen } from '../runtime';
+import { createCore } from '../appservice';
+import { createProducerConnection, waitUntilReady, ProvisioningQueue } from '../provisioning';
 import { createPortalApp } from './app';
 import type { PortalDeps } from './portalDeps';
+import { connectDatabase, disconnectDatabase } from '../store';
 
 export interface PortalApiHandle {
   port: number;
@@ -19,7 +15,7 @@ export interface PortalApiHandle {
 export async function startPortalApi(config: Config, opts: { log?: Logger } = {}): Promise<PortalApiHandle> {
   const log = (opts.log ?? createRootLogger(config.logLevel, 'portal-api')).child({ module: 'portal-api' });
   await connectDatabase(config.mongodbUri);
-  const services = createCoreServices(config, log);
+  const services = createCore(config, log);
   const redis = createProducerConnection(config.redisUrl);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await waitUntilReady(redis, config.redisUrl).catch(async (err) => {

@@ -1,6 +1,6 @@
 import type { Job, JobType, Queue } from 'bullmq';
-import type { ImportFailure } from './customerImportRows';
-import { importReport } from './customerImport';
+import type { ImportFailure } from './commands/customerImportRows';
+import { importReport } from './jobs/customerImport';
 import type { ProvisioningJob, ProvisioningJobData } from './provisioningQueue';
 
 /**

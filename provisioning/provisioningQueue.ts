@@ -1,7 +1,7 @@
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { encodeIdPart } from '../appservice/matrix/virtualUsers';
-import type { ImportFailure, ImportRow } from './customerImportRows';
+import { encodeIdPart } from '../appservice';
+import type { ImportFailure, ImportRow } from './commands/customerImportRows';
 
 export const PROVISIONING_QUEUE = 'provisioning';
 
@@ -61,7 +61,6 @@ export class ProvisioningQueue {
     this.queue = new Queue<ProvisioningJobData>(PROVISIONING_QUEUE, { connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
     // Connection errors are logged by the connection's owner (portal API, worker); calls fail on their own.
     this.queue.on('error', () => undefined);
-    processQueue = this;
   }
 
   async provisionCustomer(networkId: string, customerId: string, version: number): Promise<string> {
@@ -118,18 +117,6 @@ export class ProvisioningQueue {
   }
 
   async close(): Promise<void> {
-    if (processQueue === this) processQueue = null;
     await this.queue.close();
   }
-}
-
-let processQueue: ProvisioningQueue | null = null;
-
-/**
- * The provisioning queue of this process (the portal API's or the worker's), for callers that
- * have no handle of their own, such as `enqueueChatsToggle(networkId, enabled)`.
- */
-export function processProvisioningQueue(): ProvisioningQueue {
-  if (!processQueue) throw new Error('no provisioning queue in this process: start the portal API or a worker first');
-  return processQueue;
 }

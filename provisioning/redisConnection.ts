@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConfigError } from '../appservice/config';
+import { ConfigError } from '../runtime';
 
 /**
  * ioredis connections for BullMQ. Workers wait for Redis to come back (maxRetriesPerRequest: null,

@@ -1,18 +1,14 @@
-import { atMost, stopOnce } from '../appservice/lifecycle';
+import { atMost, stopOnce, type Config, createRootLogger, type Logger } from '../runtime';
 import { Worker } from 'bullmq';
-import type { Config } from '../appservice/config';
-import { createRootLogger, type Logger } from '../appservice/logger';
-import { connectDatabase, disconnectDatabase } from '../appservice/domain/database';
-import { createCoreServices } from '../appservice/coreServices';
-import { ConversationService } from '../appservice/domain/conversationService';
-import { VirtualUserService } from '../appservice/matrix/virtualUserService';
+import { createCore } from '../appservice';
 import { createWorkerConnection } from './redisConnection';
 import { PROVISIONING_QUEUE, ProvisioningQueue, type ProvisioningJobData } from './provisioningQueue';
 import { RateLimitedMatrixApi, SynapseRequestLimiter } from './synapseRequestLimit';
 import { SynapseAdminApi } from './synapseAdminApi';
-import { createProvisioningProcessor } from './provisioningJobs';
-import { startNotificationDelivery } from './notificationDelivery';
+import { createProvisioningProcessor } from './jobs/provisioningJobs';
+import { startNotificationDelivery } from './jobs/notificationDelivery';
 import { closeWorker } from './workerShutdown';
+import { connectDatabase, disconnectDatabase } from '../store';
 
 export interface ProvisioningWorkerHandle {
   worker: Worker<ProvisioningJobData>;
@@ -23,20 +19,11 @@ export interface ProvisioningWorkerHandle {
 export async function startProvisioningWorker(config: Config, opts: { log?: Logger } = {}): Promise<ProvisioningWorkerHandle> {
   const log = (opts.log ?? createRootLogger(config.logLevel, 'provisioning')).child({ module: 'provisioning' });
   await connectDatabase(config.mongodbUri);
-  const core = createCoreServices(config, log);
   const connection = createWorkerConnection(config.redisUrl);
-  const matrix = new RateLimitedMatrixApi(
-    config.synapse.url,
-    core.registration.asToken,
-    new SynapseRequestLimiter(connection, config.provisioning.maxRequestsPerSecond),
-  );
-  const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
-  const services = {
-    ...core,
-    matrix,
-    virtualUsers,
-    conversations: new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' })),
-  };
+  // Every service of the worker (virtual users, conversations, spaces) uses the rate-limited
+  // client, so no job can exceed SYNAPSE_MAX_REQUESTS_PER_SECOND.
+  const limiter = new SynapseRequestLimiter(connection, config.provisioning.maxRequestsPerSecond);
+  const services = createCore(config, log, { matrixClient: (url, asToken) => new RateLimitedMatrixApi(url, asToken, limiter) });
   const queue = new ProvisioningQueue(connection);
   const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
   let shuttingDown = false;

@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Config } from '../appservice/config';
-import { AppError } from '../appservice/errors';
-import type { Logger } from '../appservice/logger';
-import { MatrixApi, MatrixError } from '../appservice/matrix/matrixApi';
+import { type Config, AppError, type Logger } from '../runtime';
+import { MatrixApi, MatrixError } from '../appservice';
 
 /**
  * Synapse's admin API (deactivate, erase, redact a user's events, list users). The appservice's

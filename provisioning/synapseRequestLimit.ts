@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { MatrixApi, type RequestOptions } from '../appservice/matrix/matrixApi';
+import { MatrixApi, type RequestOptions } from '../appservice';
 
 /**
  * SYNAPSE_MAX_REQUESTS_PER_SECOND for all workers together: the budget is counted in Redis, so

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { atMost } from '../appservice/lifecycle';
+import { atMost } from '../runtime';
 
 /**
  * Closes a BullMQ worker without hanging when Redis is gone: in-flight jobs get `graceMs` to

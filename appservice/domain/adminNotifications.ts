@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
-import { AdministratorModel, NetworkModel } from './models';
+import { decodeCursor, encodeCursor } from './pageCursor';
+import { AdministratorModel, NetworkModel, AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from '../../store';
 
 /**
  * Rule 9: a new message from a customer in a support conversation notifies the network's
@@ -17,44 +17,6 @@ import { AdministratorModel, NetworkModel } from './models';
 
 const PREVIEW_LENGTH = 200;
 
-const adminNotificationSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    networkId: { type: String, required: true },
-    adminId: { type: String, required: true },
-    type: { type: String, enum: ['support_message'], required: true },
-    chatId: { type: String, required: true },
-    customerId: { type: String, required: true },
-    messageId: { type: String, required: true },
-    /** Null once the customer unsent the message: the preview must disappear with it. */
-    preview: { type: String, default: null },
-    at: { type: Date, required: true },
-    readAt: { type: Date, default: null },
-  },
-  { timestamps: true, versionKey: false },
-);
-adminNotificationSchema.index({ networkId: 1, adminId: 1, at: -1, _id: -1 });
-adminNotificationSchema.index({ networkId: 1, adminId: 1, readAt: 1 });
-adminNotificationSchema.index({ messageId: 1 });
-
-const webhookDeliverySchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    networkId: { type: String, required: true },
-    /** The exact JSON that is signed and sent (kept as text: stable bytes for the signature). */
-    payloadJson: { type: String, required: true },
-    status: { type: String, enum: ['pending', 'queued', 'delivered', 'failed', 'skipped'], default: 'pending' },
-    attempts: { type: Number, default: 0 },
-    lastError: { type: String },
-    deliveredAt: { type: Date },
-  },
-  { timestamps: true, versionKey: false },
-);
-webhookDeliverySchema.index({ status: 1, createdAt: 1 });
-
-export const AdminNotificationModel = mongoose.model('AdminNotification', adminNotificationSchema, 'admin_notifications');
-export const WebhookDeliveryModel = mongoose.model('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries');
-export type AdminNotificationDoc = InferSchemaType<typeof adminNotificationSchema>;
 
 export interface SupportMessageWebhookPayload {
   type: 'support_message';
@@ -145,4 +107,36 @@ function notificationId(networkId: string, adminId: string, eventId: string): st
 
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
+}
+
+/** An administrator's in-app notifications, newest first (keyset pages on (at, _id)). */
+export async function notificationsPage(
+  networkId: string,
+  adminId: string,
+  opts: { unreadOnly: boolean; cursor?: string; limit: number },
+): Promise<{ notifications: Array<AdminNotificationDoc & { _id: string }>; nextCursor: string | null }> {
+  const conditions: Record<string, unknown>[] = [{ networkId, adminId }];
+  if (opts.unreadOnly) conditions.push({ readAt: null });
+  if (opts.cursor) {
+    const [ms, id] = decodeCursor(opts.cursor, ['number', 'string'] as const);
+    const at = new Date(ms);
+    conditions.push({ $or: [{ at: { $lt: at } }, { at, _id: { $lt: id } }] });
+  }
+  const docs = await AdminNotificationModel.find({ $and: conditions })
+    .sort({ at: -1, _id: -1 })
+    .limit(opts.limit + 1)
+    .lean<(AdminNotificationDoc & { _id: string })[]>();
+  const page = docs.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  return { notifications: page, nextCursor: docs.length > opts.limit && last ? encodeCursor([new Date(last.at).getTime(), last._id]) : null };
+}
+
+export async function unreadNotificationCount(networkId: string, adminId: string): Promise<number> {
+  return AdminNotificationModel.countDocuments({ networkId, adminId, readAt: null });
+}
+
+/** Marks the given notifications (or all of them) read; returns the unread count after. */
+export async function markNotificationsRead(networkId: string, adminId: string, ids?: readonly string[]): Promise<number> {
+  await AdminNotificationModel.updateMany({ networkId, adminId, readAt: null, ...(ids ? { _id: { $in: ids } } : {}) }, { $set: { readAt: new Date() } });
+  return unreadNotificationCount(networkId, adminId);
 }

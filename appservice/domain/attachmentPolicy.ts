@@ -1,4 +1,4 @@
-import { UnsupportedMediaTypeError } from '../errors';
+import { UnsupportedMediaTypeError } from '../../runtime';
 
 /**
  * Rule 7: which attachments a network accepts (the size limit is enforced while the upload streams). The type is the one found in the file's content

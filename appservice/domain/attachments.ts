@@ -1,9 +1,8 @@
-import mongoose, { Schema } from 'mongoose';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../../runtime';
 import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { attachmentMsgtype } from './attachmentPolicy';
-import { IndexedMessageModel } from './messageIndex';
+import { IndexedMessageModel, AttachmentModel, AttachmentSendModel } from '../../store';
 
 /**
  * Attachments of a conversation: stored in Synapse's media repository (uploaded as the sender),
@@ -11,39 +10,6 @@ import { IndexedMessageModel } from './messageIndex';
  * messages reference them. Policy checks (attachmentPolicy.ts) happen before anything is uploaded.
  */
 
-const attachmentSchema = new Schema(
-  {
-    /** `<chatId>|<mediaId>`: a media id is only reachable through a conversation that references it. */
-    _id: { type: String, required: true },
-    chatId: { type: String, required: true },
-    serverName: { type: String, required: true },
-    mediaId: { type: String, required: true },
-    messageId: { type: String, required: true },
-    name: { type: String, required: true },
-    mimeType: { type: String },
-    size: { type: Number },
-  },
-  { timestamps: true, versionKey: false },
-);
-
-export const AttachmentModel = mongoose.model('Attachment', attachmentSchema, 'attachments');
-
-/**
- * One attachment send per (conversation, sender, client txnId). Claimed before the upload, so two
- * concurrent requests with the same txnId upload the file once; the second waits for the first.
- */
-const attachmentSendSchema = new Schema(
-  {
-    /** `<chatId>|<sender>|<txnId>` */
-    _id: { type: String, required: true },
-    claimedAt: { type: Date, required: true },
-    messageId: { type: String },
-    mediaId: { type: String },
-  },
-  { versionKey: false },
-);
-
-const AttachmentSendModel = mongoose.model('AttachmentSend', attachmentSendSchema, 'attachment_sends');
 
 /** A claim older than this is taken over: its process died between upload and send. */
 const CLAIM_TTL_MS = 60000;

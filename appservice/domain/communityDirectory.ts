@@ -1,10 +1,9 @@
-import { ChatsDisabledError, NotFoundError } from '../errors';
+import { ChatsDisabledError, NotFoundError } from '../../runtime';
 import { decodeCursor, encodeCursor } from './pageCursor';
 import { customerFacts, isHiddenFrom, isListedByVisibility } from './chatRules';
 import { directKey } from './conversationService';
-import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc } from './models';
 import { directoryOf, pageAfter, type DirectoryEntry } from './directoryCache';
-import { conversationIdForKey, customerDocId } from './entityIds';
+import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc, conversationIdForKey, customerDocId } from '../../store';
 
 /**
  * Customer lists read page by page in display-name order: the Community page (rules 3 and 5 from

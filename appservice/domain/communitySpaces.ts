@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '../logger';
+import { type Logger } from '../../runtime';
 import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { botUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import type { CommunityVisibility } from './chatRules';
-import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel } from './models';
-import { customerDocId } from './entityIds';
+import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel, customerDocId } from '../../store';
 
 /**
  * Networks and locations as Matrix spaces, so Matrix clients show the structure — and nothing more

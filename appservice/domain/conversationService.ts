@@ -1,25 +1,14 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Logger } from '../logger';
-import { ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError } from '../errors';
+import { type Logger, ChatsDisabledError, NotFoundError, RecipientNotReachableError, AppError } from '../../runtime';
 import { isAliasTaken, MatrixApi, MatrixError, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId, USER_PREFIX } from '../matrix/virtualUsers';
 import { VirtualUserService } from '../matrix/virtualUserService';
 import { rememberConversationRoom } from './roomConversations';
 import { restoreSavedPowerLevels } from './savedPowerLevels';
 import { noteSupportActivity } from './supportInbox';
-import { adminDocId, conversationIdForKey, customerDocId } from './entityIds';
 import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
-import {
-  AdministratorModel,
-  ConversationModel,
-  CustomerModel,
-  FeedPostModel,
-  NetworkModel,
-  SentMessageModel,
-  type ConversationDoc,
-  type CustomerDoc,
-} from './models';
+import { adminDocId, conversationIdForKey, customerDocId, AdministratorModel, ConversationModel, CustomerModel, FeedPostModel, NetworkModel, SentMessageModel, type ConversationDoc, type CustomerDoc } from '../../store';
 
 /** Who is acting: a customer or an administrator of a network. */
 export interface Actor {

@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { customerDocId } from './entityIds';
-import { CustomerModel, DIRECTORY_CHANGES_KEPT, DirectoryChangeModel, directoryChangeId } from './models';
+import { CustomerModel, customersChangedAt, DIRECTORY_CHANGES_KEPT, findCustomers } from '../../store';
 
 /**
  * Each network's name index in memory: its active customers sorted by (searchName, customerId),
@@ -8,8 +7,8 @@ import { CustomerModel, DIRECTORY_CHANGES_KEPT, DirectoryChangeModel, directoryC
  * search and a short walk, whatever the network's size.
  *
  * It is never stale: every request reads the network document anyway (chats on?, visibility), and
- * its `directoryRevision` moves after every write to a customer's directory fields (post hooks in
- * models.ts), which also record the customers each revision touched. A request that sees a newer
+ * its `directoryRevision` moves after every write to a customer's directory fields (the store's
+ * customer writes record it, store/directoryChanges.ts), with the customers each revision touched. A request that sees a newer
  * revision catches up by reading those customers by `_id` (concurrent requests share the work);
  * when the record is missing or says "any customer", or the process is far behind, it reloads the
  * network's customers, one read of all of them.
@@ -68,7 +67,17 @@ async function load(networkId: string, revision: number): Promise<LoadedDirector
 }
 
 function toEntry(d: DirectoryEntry): DirectoryEntry {
-  return { ...d, locationIds: d.locationIds ?? [], hideNameOnBookings: Boolean(d.hideNameOnBookings) };
+  return {
+    customerId: d.customerId,
+    kind: d.kind,
+    status: d.status,
+    displayName: d.displayName,
+    searchName: d.searchName,
+    avatarUrl: d.avatarUrl,
+    locationIds: d.locationIds ?? [],
+    hideNameOnBookings: Boolean(d.hideNameOnBookings),
+    matrixUserId: d.matrixUserId,
+  };
 }
 
 /**
@@ -78,18 +87,16 @@ function toEntry(d: DirectoryEntry): DirectoryEntry {
 async function catchUp(networkId: string, from: LoadedDirectory, revision: number): Promise<LoadedDirectory | null> {
   if (revision - from.revision > DIRECTORY_CHANGES_KEPT) return null;
   const revisions = Array.from({ length: revision - from.revision }, (_, i) => from.revision + 1 + i);
-  const changes = await Promise.all(revisions.map((r) => DirectoryChangeModel.findById(directoryChangeId(networkId, r)).lean()));
+  const changes = await Promise.all(revisions.map((r) => customersChangedAt(networkId, r)));
   const changed = new Set<string>();
-  for (const change of changes) {
-    // Missing (a writer between its two steps, or crashed there) or "any customer": reload.
-    if (!change || !Array.isArray(change.customerIds)) return null;
-    for (const id of change.customerIds) changed.add(id);
+  for (const customerIds of changes) {
+    // Not recorded (a writer between its two steps, or crashed there) or "any customer": reload.
+    if (!Array.isArray(customerIds)) return null;
+    for (const id of customerIds) changed.add(id);
     if (changed.size > MAX_CUSTOMERS_TO_CATCH_UP) return null;
   }
-  const fresh = await Promise.all(
-    [...changed].map((id) => CustomerModel.findById(customerDocId(networkId, id)).select(ENTRY_FIELDS).lean<DirectoryEntry>()),
-  );
-  const added = fresh.filter((d): d is DirectoryEntry => d !== null && d.status === 'active').map(toEntry).sort(compareNameKey);
+  const fresh = await findCustomers(networkId, [...changed]);
+  const added = fresh.filter((d) => d.status === 'active').map((d) => toEntry(d as DirectoryEntry)).sort(compareNameKey);
   const kept = from.entries.filter((e) => !changed.has(e.customerId));
   return keep(networkId, { revision, entries: mergeSorted(kept, added) });
 }

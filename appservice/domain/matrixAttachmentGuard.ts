@@ -1,10 +1,9 @@
-import type { Logger } from '../logger';
-import { AppError } from '../errors';
+import { type Logger, AppError } from '../../runtime';
 import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
 import { botUserId } from '../matrix/virtualUsers';
 import { attachmentPolicyOf, checkAttachmentType } from './attachmentPolicy';
-import { ConversationModel, NetworkModel } from './models';
 import { conversationIdOfRoom } from './roomConversations';
+import { ConversationModel, NetworkModel } from '../../store';
 
 const SNIFF_BYTES = 4100;
 const MEDIA_EVENT_TYPES = new Set(['m.file', 'm.image', 'm.video', 'm.audio']);

@@ -1,12 +1,10 @@
-import { AppError } from '../errors';
-import type { Logger } from '../logger';
+import { AppError, type Logger } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import { parseVirtualUserId, type VirtualUserRef } from '../matrix/virtualUsers';
 import type { ChatPath } from './chatRules';
 import { directKey, type ConversationService } from './conversationService';
-import { conversationIdForKey } from './entityIds';
-import { BookingModel, ConversationModel, FeedPostModel } from './models';
 import { conversationIdOfRoom } from './roomConversations';
+import { conversationIdForKey, BookingModel, ConversationModel, FeedPostModel } from '../../store';
 
 /**
  * Rule 10: invites from Matrix clients to our virtual users, under the same rules as the portal.

@@ -1,9 +1,8 @@
-import mongoose, { Schema } from 'mongoose';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
-import { ConversationModel } from './models';
 import { conversationIdOfRoom } from './roomConversations';
 import { noteSupportActivity } from './supportInbox';
+import { ConversationModel, IndexedMessageModel } from '../../store';
 
 /**
  * The conversation index, fed from the events Synapse pushes: one entry per message (keyed by
@@ -11,24 +10,6 @@ import { noteSupportActivity } from './supportInbox';
  * preview of each conversation. Synapse stays the store of record; this is what lists and unread
  * counts read, so they never need a Matrix call.
  */
-const indexedMessageSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    chatId: { type: String, required: true },
-    roomId: { type: String, required: true },
-    senderMatrixId: { type: String, required: true },
-    sentAt: { type: Date, required: true },
-    msgtype: { type: String, required: true },
-    preview: { type: String, default: '' },
-    /** mxc:// URI of an attachment. */
-    mediaUrl: { type: String },
-    redacted: { type: Boolean, default: false },
-  },
-  { versionKey: false },
-);
-indexedMessageSchema.index({ chatId: 1, sentAt: -1 });
-
-export const IndexedMessageModel = mongoose.model('IndexedMessage', indexedMessageSchema, 'indexed_messages');
 
 const PREVIEW_LENGTH = 200;
 

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../../runtime';
 
 /**
  * Opaque cursors of keyset pagination: the sort key of the last item of a page, so the next page

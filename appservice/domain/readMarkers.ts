@@ -1,9 +1,8 @@
-import mongoose, { Schema, type InferSchemaType } from 'mongoose';
-import { NotFoundError } from '../errors';
+import { NotFoundError } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
-import { AdminNotificationModel } from './adminNotifications';
 import { countUnread } from './messageIndex';
+import { AdminNotificationModel, ReadMarkerModel, type ReadMarkerDoc } from '../../store';
 
 /**
  * Read markers: how far each participant has read a conversation. Matrix gets an m.read receipt and
@@ -14,30 +13,6 @@ import { countUnread } from './messageIndex';
 /** Unread counts stop here; a portal shows "99+" beyond it. */
 export const UNREAD_COUNT_CAP = 100;
 
-const readMarkerSchema = new Schema(
-  {
-    /** `<chatId>|<customer|admin>:<id>` */
-    _id: { type: String, required: true },
-    chatId: { type: String, required: true },
-    eventId: { type: String, required: true },
-    /** origin_server_ts of the marked message: markers only move forward. */
-    readAt: { type: Date },
-    /**
-     * The unread count last computed, with what it was computed from: the conversation's revision
-     * and this marker's readAt. Reused while both are unchanged, so an inbox page counts again only
-     * the conversations that changed since.
-     */
-    unreadCache: {
-      revision: Number,
-      readAtMs: Number,
-      count: Number,
-    },
-  },
-  { timestamps: true, versionKey: false },
-);
-
-export const ReadMarkerModel = mongoose.model('ReadMarker', readMarkerSchema, 'read_markers');
-export type ReadMarkerDoc = InferSchemaType<typeof readMarkerSchema> & { _id: string };
 
 export class ReadMarkers {
   constructor(

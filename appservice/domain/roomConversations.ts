@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { ConversationModel } from './models';
+import { ConversationModel } from '../../store';
 
 /**
  * roomId → conversation id, for the Matrix event paths that only know the room. FerretDB scans the

@@ -1,5 +1,3 @@
-import mongoose, { Schema } from 'mongoose';
-import { ConversationModel } from './models';
 
 /**
  * The head of each network's support inbox: the ids of its most recently active support
@@ -16,24 +14,9 @@ import { ConversationModel } from './models';
 
 /** Conversations kept in a head: ten pages of the portal's default size. */
 export const INBOX_HEAD_SIZE = 200;
+import { ConversationModel, SupportInboxHeadModel } from '../../store';
 const MAX_ATTEMPTS = 20;
 
-const inboxHeadSchema = new Schema(
-  {
-    /** The network id. */
-    _id: { type: String, required: true },
-    entries: {
-      type: [{ _id: false, chatId: { type: String, required: true }, at: { type: Date, required: true }, customerIds: { type: [String], default: undefined } }],
-      default: [],
-    },
-    /** True while the head holds every support conversation of the network. */
-    complete: { type: Boolean, required: true },
-    version: { type: Number, required: true },
-  },
-  { versionKey: false },
-);
-
-export const SupportInboxHeadModel = mongoose.model('SupportInboxHead', inboxHeadSchema, 'support_inbox_heads');
 
 export interface InboxEntry {
   chatId: string;

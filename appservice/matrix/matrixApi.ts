@@ -1,4 +1,4 @@
-import { UpstreamUnavailableError } from '../errors';
+import { UpstreamUnavailableError } from '../../runtime';
 
 /**
  * The Client-Server API of Synapse as the appservice sees it: every call carries the as_token and,

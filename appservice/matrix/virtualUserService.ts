@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import { type Logger } from '../../runtime';
 import { MatrixApi } from './matrixApi';
 import { virtualUserId, virtualUserLocalpart, type VirtualUserRef } from './virtualUsers';
 

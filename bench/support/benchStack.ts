@@ -2,8 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { loadConfig, type Config } from '../../appservice/config';
-import { connectDatabase, disconnectDatabase } from '../../appservice/domain/database';
+import { loadConfig, type Config } from '../../runtime/config';
 import { loadRegistration, type Registration } from '../../appservice/registration';
 import { MatrixApi } from '../../appservice/matrix/matrixApi';
 import { startAppservice, type AppserviceHandle } from '../../appservice/start';
@@ -12,6 +11,7 @@ import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { startProvisioningWorker, type ProvisioningWorkerHandle } from '../../provisioning/start';
 import { startLocalStack, type LocalStack } from '../../scripts/stack/localStack';
 import { ServiceProcess, type ServiceRole } from './serviceProcess';
+import { connectDatabase, disconnectDatabase } from '../../store';
 
 export interface ApiResponse<T = any> {
   status: number;

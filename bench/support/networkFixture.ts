@@ -1,9 +1,8 @@
 import * as sdk from 'matrix-js-sdk';
 import { logger as sdkGlobalLogger } from 'matrix-js-sdk/lib/logger.js';
-import { AdministratorModel, CustomerModel } from '../../appservice/domain/models';
-import { adminDocId, customerDocId } from '../../appservice/domain/entityIds';
 import { virtualUserId } from '../../appservice/matrix/virtualUsers';
 import { eventually, type BenchStack } from './benchStack';
+import { AdministratorModel, CustomerModel, adminDocId, customerDocId } from '../../store';
 
 export interface BenchNetwork {
   net: string;

@@ -1,19 +1,18 @@
-import mongoose from 'mongoose';
+import { onDatabaseOperation } from '../../store';
 
 /**
- * Counts the MongoDB operations the services in this process issue through mongoose (its debug
- * hook), by "method collection": the breakdown behind a latency or throughput figure. The
+ * Counts the MongoDB operations the services in this process issue through the store, by "method collection": the breakdown behind a latency or throughput figure. The
  * benchmarks' own queries use the driver directly, so they are not counted.
  */
 export function tallyOperations(): { stop(): Map<string, number> } {
   const counts = new Map<string, number>();
-  mongoose.set('debug', (collection: string, method: string) => {
+  const stopListening = onDatabaseOperation((collection, method) => {
     const key = `${method} ${collection}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   });
   return {
     stop() {
-      mongoose.set('debug', false);
+      stopListening();
       return counts;
     },
   };

@@ -1,18 +1,20 @@
 import { z } from 'zod';
-import { COMMUNITY_VISIBILITIES } from '../../appservice/domain/chatRules';
-import { attachmentPolicyOf } from '../../appservice/domain/attachmentPolicy';
-import { customerSearchPage } from '../../appservice/domain/communityDirectory';
-import { AdminNotificationModel, type AdminNotificationDoc } from '../../appservice/domain/adminNotifications';
-import { AdministratorModel, NetworkModel, type NetworkDoc } from '../../appservice/domain/models';
-import { adminDocId } from '../../appservice/domain/entityIds';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../appservice/errors';
+import {
+  COMMUNITY_VISIBILITIES,
+  chatListPage,
+  customerSearchPage,
+  markNotificationsRead,
+  notificationsPage,
+  participantsOf,
+  unreadNotificationCount,
+} from '../../appservice';
+import { toggleChats } from '../../provisioning';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
+import { findAdministrator, findNetwork, updateNetworkSettings } from '../../store';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
-import { setChatsEnabled } from '../chatsToggle';
-import { enqueueChatsToggle } from '../../provisioning/chatsToggle';
-import { actorOf, chatListPage, pageQuery, withParticipants } from './chatRoutes';
-import { personView } from './communityRoutes';
-import { decodeCursor, encodeCursor } from '../../appservice/domain/pageCursor';
+import { actorOf, pageQuery } from '../routeInputs';
+import { chatListView, chatWithParticipantsView, notificationView, personView, settingsView } from '../presenters';
 
 const networkParams = z.object({ nid: hostIdSchema });
 const mimeType = z
@@ -20,48 +22,16 @@ const mimeType = z
   .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'a lowercase MIME type such as application/pdf');
 const notificationId = z.string().regex(/^nt_[0-9a-f]{32}$/, 'not a notification id');
 
-function settingsView(n: NetworkDoc) {
-  return {
-    chatsEnabled: n.chatsEnabled,
-    communityVisibility: n.communityVisibility,
-    attachments: attachmentPolicyOf(n),
-    notifications: {
-      inApp: n.notifications?.inApp !== false,
-      webhookUrl: n.notifications?.webhookUrl ?? null,
-      // The secret is write-only: the portal only learns whether one is set.
-      webhookSecretSet: Boolean(n.notifications?.webhookSecret),
-    },
-  };
-}
-
-function notificationView(n: AdminNotificationDoc & { _id: string }) {
-  return {
-    id: n._id,
-    type: n.type,
-    chatId: n.chatId,
-    customerId: n.customerId,
-    messageId: n.messageId,
-    preview: n.preview ?? null,
-    at: new Date(n.at).toISOString(),
-    read: n.readAt !== null && n.readAt !== undefined,
-  };
-}
-
 /** Administrators' side of a network: settings, customer search, support inbox, notifications. */
 export function adminRoutes(deps: PortalDeps) {
   const { conversations, config } = deps.services;
 
   /** The caller must be an active administrator of the network (a token alone is not enough). */
   async function requireAdmin(nid: string, adminId: string): Promise<void> {
-    // By `_id` alone: FerretDB pushes a filter down only when `_id` is its one field.
-    const admin = await AdministratorModel.findById(adminDocId(nid, adminId)).select({ status: 1 }).lean();
+    const admin = await findAdministrator(nid, adminId);
     if (admin?.status !== 'active') {
       throw new ForbiddenError('not an active administrator of this network');
     }
-  }
-
-  async function unreadNotifications(nid: string, adminId: string): Promise<number> {
-    return AdminNotificationModel.countDocuments({ networkId: nid, adminId, readAt: null });
   }
 
   return [
@@ -73,7 +43,7 @@ export function adminRoutes(deps: PortalDeps) {
       params: networkParams,
       handler: async ({ params, caller }) => {
         await requireAdmin(params.nid, caller.sub);
-        const network = await NetworkModel.findById(params.nid).lean();
+        const network = await findNetwork(params.nid);
         if (!network) throw new NotFoundError('network');
         return settingsView(network);
       },
@@ -106,7 +76,7 @@ export function adminRoutes(deps: PortalDeps) {
         .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' }),
       handler: async ({ params, body, caller }) => {
         await requireAdmin(params.nid, caller.sub);
-        const before = await NetworkModel.findById(params.nid).lean();
+        const before = await findNetwork(params.nid);
         if (!before) throw new NotFoundError('network');
         const n = body.notifications;
         const url = n?.webhookUrl !== undefined ? n.webhookUrl : before.notifications?.webhookUrl;
@@ -122,19 +92,12 @@ export function adminRoutes(deps: PortalDeps) {
           if (n?.[key] === null) unset[`notifications.${key}`] = 1;
           else if (n?.[key] !== undefined) set[`notifications.${key}`] = n[key];
         }
-        if (Object.keys(set).length + Object.keys(unset).length > 0) {
-          await NetworkModel.updateOne({ _id: params.nid }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
-        }
-        if (body.chatsEnabled !== undefined) {
-          await setChatsEnabled(params.nid, body.chatsEnabled);
-          // The rooms follow on the Matrix side (read-only / restored) through the queued fan-out.
-          await enqueueChatsToggle(params.nid, body.chatsEnabled, deps.queue);
-        }
+        let after = await updateNetworkSettings(params.nid, set, unset);
+        if (body.chatsEnabled !== undefined) after = (await toggleChats(deps.queue, params.nid, body.chatsEnabled)).network;
         // Who shares a space follows the Community page: re-place everyone when visibility changes.
         if (body.communityVisibility && body.communityVisibility !== before.communityVisibility) {
           await deps.queue.placeInSpaces(params.nid);
         }
-        const after = await NetworkModel.findById(params.nid).lean();
         return settingsView(after!);
       },
     }),
@@ -164,7 +127,7 @@ export function adminRoutes(deps: PortalDeps) {
       handler: async ({ params, query, caller }) => {
         await requireAdmin(params.nid, caller.sub);
         await conversations.assertChatsEnabled(params.nid);
-        return chatListPage(deps, actorOf(caller), { networkId: params.nid, kind: 'support' }, query, params.nid);
+        return chatListView(await chatListPage(deps.services.readMarkers, actorOf(caller), { kind: 'support_inbox', networkId: params.nid }, query));
       },
     }),
 
@@ -178,8 +141,7 @@ export function adminRoutes(deps: PortalDeps) {
       handler: async ({ params, body, caller }) => {
         await requireAdmin(params.nid, caller.sub);
         const conversation = await conversations.openSupport(params.nid, body.customerId, actorOf(caller));
-        const [view] = await withParticipants([conversation]);
-        return view;
+        return chatWithParticipantsView(conversation, await participantsOf([conversation]));
       },
     }),
 
@@ -193,26 +155,11 @@ export function adminRoutes(deps: PortalDeps) {
       handler: async ({ params, query, caller }) => {
         await requireAdmin(params.nid, caller.sub);
         await conversations.assertChatsEnabled(params.nid);
-        const conditions: Record<string, unknown>[] = [{ networkId: params.nid, adminId: caller.sub }];
-        if (query.unreadOnly === 'true') conditions.push({ readAt: null });
-        if (query.cursor) {
-          const [ms, id] = decodeCursor(query.cursor, ['number', 'string'] as const);
-          const at = new Date(ms);
-          conditions.push({ $or: [{ at: { $lt: at } }, { at, _id: { $lt: id } }] });
-        }
-        const docs = await AdminNotificationModel.find({ $and: conditions })
-          .sort({ at: -1, _id: -1 })
-          .limit(query.limit + 1)
-          .lean<(AdminNotificationDoc & { _id: string })[]>();
-        const page = docs.slice(0, query.limit);
-        const last = page[page.length - 1];
+        const page = await notificationsPage(params.nid, caller.sub, { unreadOnly: query.unreadOnly === 'true', cursor: query.cursor, limit: query.limit });
         return {
-          notifications: page.map(notificationView),
-          unreadCount: await unreadNotifications(params.nid, caller.sub),
-          nextCursor:
-            docs.length > query.limit && last
-              ? encodeCursor([new Date(last.at).getTime(), last._id])
-              : null,
+          notifications: page.notifications.map(notificationView),
+          unreadCount: await unreadNotificationCount(params.nid, caller.sub),
+          nextCursor: page.nextCursor,
         };
       },
     }),
@@ -229,11 +176,7 @@ export function adminRoutes(deps: PortalDeps) {
       handler: async ({ params, body, caller }) => {
         await requireAdmin(params.nid, caller.sub);
         await conversations.assertChatsEnabled(params.nid);
-        await AdminNotificationModel.updateMany(
-          { networkId: params.nid, adminId: caller.sub, readAt: null, ...(body.ids ? { _id: { $in: body.ids } } : {}) },
-          { $set: { readAt: new Date() } },
-        );
-        return { unreadCount: await unreadNotifications(params.nid, caller.sub) };
+        return { unreadCount: await markNotificationsRead(params.nid, caller.sub, body.ids) };
       },
     }),
   ];

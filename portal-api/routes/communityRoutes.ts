@@ -1,26 +1,8 @@
 import { z } from 'zod';
-import { communityPage } from '../../appservice/domain/communityDirectory';
+import { communityPage } from '../../appservice';
 import { defineRoute, hostIdSchema } from '../routeTable';
-import { actorOf, pageQuery } from './chatRoutes';
-
-/** A customer as other people see them in lists. */
-export function personView(c: {
-  customerId: string;
-  kind: string;
-  displayName: string;
-  avatarUrl?: string | null;
-  locationIds: string[];
-  matrixUserId: string;
-}) {
-  return {
-    customerId: c.customerId,
-    kind: c.kind,
-    displayName: c.displayName,
-    avatarUrl: c.avatarUrl ?? null,
-    locationIds: c.locationIds,
-    matrixUserId: c.matrixUserId,
-  };
-}
+import { actorOf, pageQuery } from '../routeInputs';
+import { personView } from '../presenters';
 
 export function communityRoutes() {
   return [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requestCustomerDeprovision } from '../../provisioning/customerDeprovisioning';
+import { deprovisionCustomer } from '../../provisioning';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -16,7 +16,7 @@ export function customerDeprovisionRoutes(deps: PortalDeps) {
       query: z.object({ erase: z.enum(['true', 'false']).default('false') }),
       handler: async ({ params, query }) => {
         const erase = query.erase === 'true';
-        const jobId = await requestCustomerDeprovision(deps.queue, params.nid, params.cid, erase);
+        const jobId = await deprovisionCustomer(deps.queue, params.nid, params.cid, erase);
         return { jobId, networkId: params.nid, customerId: params.cid, status: 'deactivated', erase };
       },
     }),

@@ -1,10 +1,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import type { Config } from '../../appservice/config';
-import { NetworkModel } from '../../appservice/domain/models';
-import { AppError, NotFoundError } from '../../appservice/errors';
-import { checkImportRows } from '../../provisioning/customerImportRows';
+import type { Config } from '../../runtime';
+import { importCustomers } from '../../provisioning';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -33,15 +31,7 @@ export function customerImportRoutes(deps: PortalDeps) {
       status: 202,
       params: z.object({ nid: hostIdSchema }),
       body: z.strictObject({ customers: z.array(z.unknown()).min(1) }),
-      handler: async ({ params, body }) => {
-        if (body.customers.length > maxRows) {
-          throw new AppError('payload_too_large', 413, `an import holds at most ${maxRows} customers; split the file`);
-        }
-        if (!(await NetworkModel.exists({ _id: params.nid }))) throw new NotFoundError('network');
-        const checked = checkImportRows(body.customers);
-        const jobId = await deps.queue.importCustomers(params.nid, checked.contentHash, checked.valid, checked.invalid);
-        return { jobId, total: body.customers.length, valid: checked.valid.length, invalid: checked.invalid.length };
-      },
+      handler: async ({ params, body }) => importCustomers(deps.queue, params.nid, body.customers, maxRows),
     }),
   ];
 }

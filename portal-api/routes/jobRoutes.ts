@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../appservice/errors';
-import { describeJob } from '../../provisioning/jobStatus';
+import { NotFoundError } from '../../runtime';
+import { describeJob } from '../../provisioning';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 

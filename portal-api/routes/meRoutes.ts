@@ -1,9 +1,8 @@
-import { ForbiddenError, NotFoundError } from '../../appservice/errors';
-import { AdministratorModel, CustomerModel, NetworkModel } from '../../appservice/domain/models';
-import { adminDocId, customerDocId } from '../../appservice/domain/entityIds';
+import { ForbiddenError, NotFoundError } from '../../runtime';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
-import { actorOf } from './chatRoutes';
+import { actorOf } from '../routeInputs';
+import { findAdministrator, findCustomer, findNetwork } from '../../store';
 
 export function meRoutes(deps: PortalDeps) {
   const { virtualUsers, conversations, config } = deps.services;
@@ -15,7 +14,7 @@ export function meRoutes(deps: PortalDeps) {
       summary: 'Whether to show the Chats icon and the Community page',
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
-        const network = await NetworkModel.findById(caller.networkId).lean();
+        const network = await findNetwork(caller.networkId!);
         if (!network) throw new NotFoundError('network');
         return { chats: network.chatsEnabled, communityVisibility: network.communityVisibility };
       },
@@ -31,8 +30,8 @@ export function meRoutes(deps: PortalDeps) {
         await conversations.assertChatsEnabled(actor.networkId);
         const person =
           actor.kind === 'customer'
-            ? await CustomerModel.findById(customerDocId(actor.networkId, actor.id)).lean()
-            : await AdministratorModel.findById(adminDocId(actor.networkId, actor.id)).lean();
+            ? await findCustomer(actor.networkId, actor.id)
+            : await findAdministrator(actor.networkId, actor.id);
         if (person?.status !== 'active') throw new ForbiddenError('no active chat account for this caller');
         const userId = await virtualUsers.ensure(actor, { displayName: person.displayName });
         const session = await virtualUsers.createSession(userId);

@@ -4,8 +4,7 @@ import { KoaAdapter } from '@bull-board/koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
-import type { Config } from '../../appservice/config';
-import { ForbiddenError } from '../../appservice/errors';
+import { type Config, ForbiddenError } from '../../runtime';
 import { verifyBearer } from '../auth';
 
 export const DASHBOARD_PATH = '/v1/ops/queues/dashboard';

@@ -1,8 +1,7 @@
 import { Queue } from 'bullmq';
 import { z } from 'zod';
-import { NotFoundError } from '../../appservice/errors';
-import { describeQueue, retryFailedJobs } from '../../provisioning/jobStatus';
-import { NOTIFICATION_DELIVERY_QUEUE } from '../../provisioning/notificationDelivery';
+import { NotFoundError } from '../../runtime';
+import { describeQueue, retryFailedJobs, NOTIFICATION_DELIVERY_QUEUE } from '../../provisioning';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 

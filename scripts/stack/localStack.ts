@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateRegistration, writeRegistration } from '../../appservice/registration';
+import { generateRegistration, writeRegistration } from '../../appservice';
 import { startSynapse, type SynapseHandle } from '../../synapse/synapseServer';
 import { freePort } from './freePort';
 import { startMongo, type MongoHandle } from './mongoServer';

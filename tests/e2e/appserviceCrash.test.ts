@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createRootLogger } from '../../appservice/logger';
-import { IndexedMessageModel } from '../../appservice/domain/messageIndex';
+import { createRootLogger } from '../../runtime/logger';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { startProvisioningWorker, type ProvisioningWorkerHandle } from '../../provisioning/start';
 import { callApi, eventually, testConfig, uniqueId } from '../support/harness';
 import { mintToken } from '../../portal-api/auth';
+import { IndexedMessageModel } from '../../store';
 
 const ROOT = join(__dirname, '..', '..');
 const MESSAGES = 300;

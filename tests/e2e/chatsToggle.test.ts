@@ -1,10 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ConversationModel } from '../../appservice/domain/models';
-import { SavedPowerLevelsModel } from '../../appservice/domain/savedPowerLevels';
-import { setChatsEnabled } from '../../portal-api/chatsToggle';
+import { updateNetworkSettings } from '../../store';
 import type { MatrixError } from '../../appservice/matrix/matrixApi';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
+import { ConversationModel, SavedPowerLevelsModel } from '../../store';
 
 /**
  * Rule 1 through the portal: with chats off every chat route of the network answers
@@ -111,7 +110,7 @@ describe('chats toggle', () => {
     await eventually('the room to turn read-only', async () => (await SavedPowerLevelsModel.exists({ _id: roomId })) !== null, 60000);
     await eventually('the read-only power levels', async () => !isDeepStrictEqual(await matrix.getState(roomId, 'm.room.power_levels'), before), 60000);
     // The flag alone, as if the fan-out were still queued behind other networks' work.
-    await setChatsEnabled(n.net, true);
+    await updateNetworkSettings(n.net, { chatsEnabled: true });
     const reply = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('alice'), { txnId: 'before-fan-out', body: 'first one back' });
     expect(reply.status).toBe(201);
     expect(await matrix.getState(roomId, 'm.room.power_levels')).toEqual(before);

@@ -1,8 +1,8 @@
 import * as sdk from 'matrix-js-sdk';
-import { SavedPowerLevelsModel } from '../../appservice/domain/savedPowerLevels';
-import { forEachLimit } from '../../provisioning/boundedConcurrency';
+import { forEachLimit } from '../../provisioning/jobs/boundedConcurrency';
 import { startServices, uniqueId, type TestServices } from '../support/harness';
 import { customerRows, provisioningEnv, waitForJob } from '../support/provisioningHelpers';
+import { SavedPowerLevelsModel } from '../../store';
 
 const ROOMS = 200;
 

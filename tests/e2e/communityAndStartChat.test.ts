@@ -1,6 +1,6 @@
-import { DirectoryChangeModel, directoryChangeId, NetworkModel } from '../../appservice/domain/models';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
+import { DirectoryChangeModel, directoryChangeId, NetworkModel } from '../../store';
 
 /**
  * Rules 3–6 through HTTP: who appears on the Community page under each visibility, who can be

@@ -1,5 +1,5 @@
-import { LocationModel, NetworkModel } from '../../appservice/domain/models';
 import { startServices, uniqueId, eventually, type TestServices } from '../support/harness';
+import { LocationModel, NetworkModel } from '../../store';
 
 /**
  * Networks and locations as spaces, seen from Matrix clients of each role: a space's member list

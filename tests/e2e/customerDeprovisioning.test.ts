@@ -1,8 +1,8 @@
 import * as sdk from 'matrix-js-sdk';
-import { CustomerModel } from '../../appservice/domain/models';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { provisioningEnv, synapseAdminFor, waitForJob } from '../support/provisioningHelpers';
 import { createNetwork } from './networkFixture';
+import { CustomerModel } from '../../store';
 
 /**
  * DELETE /v1/networks/:nid/customers/:cid: the customer's Matrix account is closed; with erase,

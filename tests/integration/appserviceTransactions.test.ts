@@ -1,5 +1,5 @@
-import { AppserviceTransactionModel, ProcessedEventModel } from '../../appservice/domain/models';
 import { startServices, eventually, type TestServices } from '../support/harness';
+import { AppserviceTransactionModel, ProcessedEventModel } from '../../store';
 
 /** The listener Synapse pushes to: authentication, durability and de-duplication. */
 describe('appservice transaction listener', () => {

@@ -1,9 +1,8 @@
-import { customerDocId } from '../../appservice/domain/entityIds';
-import { CustomerModel, NetworkModel } from '../../appservice/domain/models';
 import { encodeIdPart } from '../../appservice/matrix/virtualUsers';
 import type { SynapseAdminApi } from '../../provisioning/synapseAdminApi';
 import { startServices, uniqueId, type TestServices } from '../support/harness';
 import { customerRows, provisioningEnv, synapseAdminFor, waitForJob } from '../support/provisioningHelpers';
+import { customerDocId, CustomerModel, NetworkModel } from '../../store';
 
 /**
  * Bulk import (POST /v1/networks/:nid/customers:import) against the real Synapse: valid rows become

@@ -1,16 +1,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomerModel } from '../../appservice/domain/models';
 import { encodeIdPart } from '../../appservice/matrix/virtualUsers';
 import { startAppservice, type AppserviceHandle } from '../../appservice/start';
-import { createRootLogger } from '../../appservice/logger';
+import { createRootLogger } from '../../runtime/logger';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { startProcess, type ManagedProcess } from '../../scripts/stack/childProcess';
 import { startRedis, type RedisHandle } from '../../scripts/stack/redisServer';
 import { eventually, startServices, testConfig, uniqueId, callApi } from '../support/harness';
 import { mintToken } from '../../portal-api/auth';
 import { customerRows, provisioningEnv, synapseAdminFor, waitForJob } from '../support/provisioningHelpers';
+import { CustomerModel } from '../../store';
 
 const CUSTOMERS = 1000;
 const PROJECT_ROOT = join(__dirname, '..', '..');

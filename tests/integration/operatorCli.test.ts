@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { NetworkModel } from '../../appservice/domain/models';
 import { startServices, uniqueId, type TestServices } from '../support/harness';
 import { customerRows, provisioningEnv, waitForJob } from '../support/provisioningHelpers';
+import { NetworkModel } from '../../store';
 
 const PROJECT_ROOT = join(__dirname, '..', '..');
 

@@ -1,6 +1,6 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { createRootLogger } from '../../appservice/logger';
+import { createRootLogger } from '../../runtime/logger';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { callApi, testConfig, uniqueId } from '../support/harness';
 

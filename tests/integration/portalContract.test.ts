@@ -1,4 +1,4 @@
-import { createRootLogger } from '../../appservice/logger';
+import { createRootLogger } from '../../runtime/logger';
 import { mintToken, ROLES, type Role } from '../../portal-api/auth';
 import { allRoutes } from '../../portal-api/app';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';

@@ -1,15 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRootLogger } from '../../appservice/logger';
-import { ConversationModel } from '../../appservice/domain/models';
-import { conversationIdForKey } from '../../appservice/domain/entityIds';
+import { createRootLogger } from '../../runtime/logger';
 import { mintToken, type Role } from '../../portal-api/auth';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { freePort } from '../../scripts/stack/freePort';
 import { startFerretDb, type MongoHandle } from '../../scripts/stack/mongoServer';
 import { startRedis, type RedisHandle } from '../../scripts/stack/redisServer';
 import { callApi, testConfig, uniqueId } from '../support/harness';
+import { ConversationModel, conversationIdForKey } from '../../store';
 
 /**
  * Synapse, MongoDB or Redis down: the portal answers 503 upstream_unavailable with Retry-After,

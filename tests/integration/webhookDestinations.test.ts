@@ -1,11 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { connectDatabase, disconnectDatabase } from '../../appservice/domain/database';
-import { WebhookDeliveryModel } from '../../appservice/domain/adminNotifications';
-import { NetworkModel } from '../../appservice/domain/models';
-import { createRootLogger } from '../../appservice/logger';
-import { startNotificationDelivery, type NotificationDeliveryHandle } from '../../provisioning/notificationDelivery';
+import { createRootLogger } from '../../runtime/logger';
+import { startNotificationDelivery, type NotificationDeliveryHandle } from '../../provisioning/jobs/notificationDelivery';
 import { createWorkerConnection } from '../../provisioning/redisConnection';
 import { eventually, testConfig, uniqueId } from '../support/harness';
+import { connectDatabase, disconnectDatabase, WebhookDeliveryModel, NetworkModel } from '../../store';
 
 /**
  * With the default configuration a webhook aimed at a private address (here: loopback) is never

@@ -1,5 +1,5 @@
-import { loadConfig, type Config } from '../../appservice/config';
-import { createRootLogger } from '../../appservice/logger';
+import { loadConfig, type Config } from '../../runtime/config';
+import { createRootLogger } from '../../runtime/logger';
 import { mintToken, type Role } from '../../portal-api/auth';
 import { startAllInOne, type AllInOneHandle } from '../../bin/allInOne';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { Config } from '../../appservice/config';
-import { createRootLogger } from '../../appservice/logger';
+import type { Config } from '../../runtime/config';
+import { createRootLogger } from '../../runtime/logger';
 import { SynapseAdminApi } from '../../provisioning/synapseAdminApi';
 import type { JobView } from '../../provisioning/jobStatus';
 import { callApi } from './harness';

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../appservice/config';
+import { ConfigError, loadConfig } from '../../runtime/config';
 
 const valid = {
   PORTAL_JWT_SECRET: 'x'.repeat(32),

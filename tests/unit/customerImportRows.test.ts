@@ -1,4 +1,4 @@
-import { checkImportRows } from '../../provisioning/customerImportRows';
+import { checkImportRows } from '../../provisioning/commands/customerImportRows';
 
 describe('bulk import rows', () => {
   const valid = { customerId: 'c1', kind: 'member', displayName: 'Cleo Cole' };

@@ -1,5 +1,5 @@
-import { adminDocId, conversationIdForKey, customerDocId, parseDocId } from '../../appservice/domain/entityIds';
 import { directKey, supportKey } from '../../appservice/domain/conversationService';
+import { adminDocId, conversationIdForKey, customerDocId, parseDocId } from '../../store';
 
 /** Host ids are arbitrary strings: these would collide under any naive joining of the parts. */
 const TRICKY: Array<[string, string]> = [

@@ -1,5 +1,5 @@
 import { MatrixError } from '../../appservice/matrix/matrixApi';
-import { InvalidRequestError } from '../../appservice/errors';
+import { InvalidRequestError } from '../../runtime/errors';
 import { toAppError } from '../../portal-api/errorMiddleware';
 
 /** How failures reach callers: the contract's codes, a Retry-After where retrying helps, no internals. */

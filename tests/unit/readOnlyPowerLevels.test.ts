@@ -1,5 +1,5 @@
 import { roomPowerLevels } from '../../appservice/domain/conversationService';
-import { readOnlyPowerLevels } from '../../provisioning/chatsToggle';
+import { readOnlyPowerLevels } from '../../provisioning/jobs/chatsToggleFanout';
 
 const BOT = '@cw_bot:chat.example.org';
 

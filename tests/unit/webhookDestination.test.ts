@@ -1,4 +1,4 @@
-import { isPrivateAddress } from '../../provisioning/webhookDestination';
+import { isPrivateAddress } from '../../provisioning/jobs/webhookDestination';
 
 /** Webhook URLs are chosen by network administrators: they must not reach the installation's own networks. */
 describe('webhook destinations', () => {

@@ -1,15 +1,14 @@
 import { UnrecoverableError, Worker } from 'bullmq';
-import { AdministratorModel, CustomerModel } from '../appservice/domain/models';
-import { adminDocId, customerDocId } from '../appservice/domain/entityIds';
-import { MatrixError } from '../appservice/matrix/matrixApi';
-import { runChatsToggle } from './chatsToggle';
+import { MatrixError } from '../../appservice';
+import { runChatsToggle } from './chatsToggleFanout';
 import { runCustomerDeprovision } from './customerDeprovisioning';
 import { runCustomerImport, runCustomerImportBatch } from './customerImport';
 import type { JobContext } from './jobContext';
 import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
-import type { ProvisioningJob } from './provisioningQueue';
+import type { ProvisioningJob } from '../provisioningQueue';
 import { syncSupportRoomMembership } from './supportRoomMembership';
 import { runSpacePlacement } from './spacePlacement';
+import { findAdministrator, findCustomer, markAdministratorProvisioned, markCustomerProvisioned } from '../../store';
 
 /** Synapse's wait is honoured even without retry_after_ms; one second is its usual minimum. */
 const DEFAULT_RATE_LIMIT_MS = 1000;
@@ -58,7 +57,7 @@ function runJob(ctx: JobContext, job: ProvisioningJob, token: string): Promise<u
 
 async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'customer' }>;
-  const customer = await CustomerModel.findById(customerDocId(data.networkId, data.customerId)).lean();
+  const customer = await findCustomer(data.networkId, data.customerId);
   if (!customer) return { skipped: 'customer no longer exists' };
   // A deactivated customer's account is closed on Synapse; deprovisioning owns it now.
   if (customer.status === 'deactivated') return { skipped: 'customer is deactivated' };
@@ -68,21 +67,20 @@ async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
   );
   // Spaces follow locations, status and privacy, all of which this change may have touched.
   await ctx.services.spaces.placeCustomer(data.networkId, data.customerId, matrixUserId);
-  // `_id` alone (FerretDB scans for any other filter); $max keeps a newer provisioned version.
-  await CustomerModel.updateOne({ _id: customer._id }, { $max: { provisionedVersion: customer.version } });
+  await markCustomerProvisioned(data.networkId, data.customerId, customer.version);
   ctx.log.debug({ jobId: job.id, matrixUserId }, 'customer provisioned');
   return { matrixUserId };
 }
 
 async function provisionAdmin(ctx: JobContext, job: ProvisioningJob) {
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'admin' }>;
-  const admin = await AdministratorModel.findById(adminDocId(data.networkId, data.adminId)).lean();
+  const admin = await findAdministrator(data.networkId, data.adminId);
   if (!admin) return { skipped: 'administrator no longer exists' };
   if (admin.status === 'active') {
     await ctx.services.virtualUsers.ensure({ kind: 'admin', networkId: data.networkId, id: data.adminId }, { displayName: admin.displayName });
   }
   const supportRooms = await syncSupportRoomMembership(ctx, job, admin);
   await ctx.services.spaces.placeAdministrator(data.networkId, admin.matrixUserId, admin.status === 'active');
-  await AdministratorModel.updateOne({ _id: admin._id }, { $max: { provisionedVersion: admin.version } });
+  await markAdministratorProvisioned(data.networkId, data.adminId, admin.version);
   return { matrixUserId: admin.matrixUserId, status: admin.status, supportRooms };
 }

@@ -1,12 +1,11 @@
 import { UnrecoverableError } from 'bullmq';
-import { customerDocId } from '../appservice/domain/entityIds';
-import { ConversationModel, CustomerModel } from '../appservice/domain/models';
-import { NotFoundError } from '../appservice/errors';
-import { MatrixError } from '../appservice/matrix/matrixApi';
+import { NotFoundError } from '../../runtime';
+import { MatrixError } from '../../appservice';
 import { forEachLimit } from './boundedConcurrency';
 import type { JobContext } from './jobContext';
-import type { ProvisioningJob, ProvisioningJobData, ProvisioningQueue } from './provisioningQueue';
-import { SynapseAdminUnavailableError } from './synapseAdminApi';
+import type { ProvisioningJob, ProvisioningJobData, ProvisioningQueue } from '../provisioningQueue';
+import { SynapseAdminUnavailableError } from '../synapseAdminApi';
+import { ConversationModel, eraseCustomerProfile, findCustomer } from '../../store';
 
 /**
  * Deprovisioning a customer: marked deactivated at once (the portal and the rules stop treating
@@ -23,24 +22,6 @@ const REDACTION_POLL_MS = 250;
 const REDACTION_WAIT_MS = 10 * 60 * 1000;
 const ROOM_CONCURRENCY = 8;
 
-/** Marks the customer deactivated and queues the job; asking again for the same thing queues nothing new. */
-export async function requestCustomerDeprovision(
-  queue: ProvisioningQueue,
-  networkId: string,
-  customerId: string,
-  erase: boolean,
-): Promise<string> {
-  // `_id` alone: FerretDB pushes a filter down only when `_id` is its one field.
-  const key = { _id: customerDocId(networkId, customerId) };
-  const customer = await CustomerModel.findById(key._id).lean();
-  if (!customer) throw new NotFoundError('customer');
-  const alreadyDone = customer.status === 'deactivated' && (!erase || customer.erasedAt);
-  const current = alreadyDone
-    ? customer
-    : await CustomerModel.findOneAndUpdate(key, { $set: { status: 'deactivated' }, $inc: { version: 1 } }, { returnDocument: 'after' }).lean();
-  return queue.deprovisionCustomer(networkId, customerId, current!.version, erase);
-}
-
 export interface DeprovisionResult {
   rooms: number;
   erased: boolean;
@@ -51,7 +32,7 @@ type DeprovisionJobData = Extract<ProvisioningJobData, { kind: 'customer-deprovi
 export async function runCustomerDeprovision(ctx: JobContext, job: ProvisioningJob): Promise<DeprovisionResult | { skipped: string }> {
   const data = job.data as DeprovisionJobData;
   const { networkId, customerId, erase } = data;
-  const customer = await CustomerModel.findById(customerDocId(networkId, customerId)).lean();
+  const customer = await findCustomer(networkId, customerId);
   if (!customer) return { skipped: 'customer no longer exists' };
   if (customer.status !== 'deactivated') return { skipped: 'customer was reactivated since' };
   if (!ctx.synapseAdmin.configured) throw new UnrecoverableError(new SynapseAdminUnavailableError().message);
@@ -83,10 +64,7 @@ export async function runCustomerDeprovision(ctx: JobContext, job: ProvisioningJ
   }
 
   if (erase) {
-    await CustomerModel.updateOne(
-      { _id: customer._id },
-      { $set: { displayName: ERASED_DISPLAY_NAME, searchName: '', erasedAt: new Date() }, $unset: { avatarUrl: 1 } },
-    );
+    await eraseCustomerProfile(networkId, customerId, ERASED_DISPLAY_NAME);
     // The conversation list's preview must not keep what the redactions removed.
     await ConversationModel.updateMany(
       { networkId, customerIds: customerId, 'lastMessage.senderId': customerId },

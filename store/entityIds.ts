@@ -36,3 +36,26 @@ export function parseDocId(id: unknown): { kind: 'customer' | 'admin'; networkId
 export function conversationIdForKey(key: string): string {
   return `ch_${createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
 }
+
+/** The directory change record of a network's revision (directoryChanges.ts). */
+export function directoryChangeId(networkId: string, revision: number): string {
+  return JSON.stringify(['directory', networkId, revision]);
+}
+
+/**
+ * The exactly-once record of a send made on someone's behalf (a message or an attachment): one per
+ * (conversation, sender's Matrix id, client txnId).
+ */
+export function sendRecordId(chatId: string, senderMatrixId: string, txnId: string): string {
+  return `${chatId}|${senderMatrixId}|${txnId}`;
+}
+
+/** An attachment as reachable through one conversation: a media id is never reachable through another. */
+export function attachmentId(chatId: string, mediaId: string): string {
+  return `${chatId}|${mediaId}`;
+}
+
+/** A participant's read marker in a conversation. */
+export function readMarkerId(chatId: string, participant: { kind: 'customer' | 'admin'; id: string }): string {
+  return `${chatId}|${participant.kind}:${participant.id}`;
+}

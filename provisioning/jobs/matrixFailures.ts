@@ -1,4 +1,4 @@
-import { MatrixError } from '../appservice/matrix/matrixApi';
+import { MatrixError } from '../../appservice';
 
 /**
  * Synapse refusing the request itself (4xx other than rate limiting) will refuse it again: such a

@@ -1,13 +1,11 @@
 import { DelayedError, Job, WaitingChildrenError, type Queue } from 'bullmq';
-import { customerDocId } from '../appservice/domain/entityIds';
-import { customerDirectoryChanged, CustomerModel, type CustomerDoc } from '../appservice/domain/models';
-import { MatrixError } from '../appservice/matrix/matrixApi';
-import { virtualUserId, virtualUserLocalpart, type VirtualUserRef } from '../appservice/matrix/virtualUsers';
-import type { ImportFailure, ImportRow } from './customerImportRows';
+import { MatrixError, virtualUserId, virtualUserLocalpart, type VirtualUserRef } from '../../appservice';
+import type { ImportFailure, ImportRow } from '../commands/customerImportRows';
 import type { JobContext } from './jobContext';
-import { IMPORT_BATCH_PRIORITY, type ProvisioningJob, type ProvisioningJobData } from './provisioningQueue';
+import { IMPORT_BATCH_PRIORITY, type ProvisioningJob, type ProvisioningJobData } from '../provisioningQueue';
 import { forEachLimit } from './boundedConcurrency';
 import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
+import { markCustomersProvisioned, writeCustomerBatch, type CustomerDoc, type CustomerFields } from '../../store';
 
 /**
  * Bulk import: one parent job per import, one child job per batch of rows. Batches run on every
@@ -20,8 +18,6 @@ import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
 export const IMPORT_BATCH_SIZE = 100;
 /** Per batch; with the worker's concurrency this keeps Synapse busy while batches wait on MongoDB. */
 const CUSTOMERS_IN_FLIGHT = 4;
-/** Lookups by `_id` of one batch at a time (the batches of every worker share FerretDB's connections). */
-const LOOKUPS_IN_FLIGHT = 16;
 
 export interface ImportBatchResult {
   rows: number;
@@ -95,44 +91,13 @@ export async function importReport(job: ProvisioningJob, queue: Queue<Provisioni
 
 export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJob, token: string): Promise<ImportBatchResult> {
   const { networkId, rows } = job.data as BatchJobData;
-  const ids = [...new Set(rows.map((r) => r.customerId))];
-  const before = new Map((await customersById(networkId, ids)).map((c) => [c.customerId, c]));
-  const fresh = rows.filter((r) => !before.has(r.customerId));
-  const changed = rows.filter((r) => before.has(r.customerId) && !sameFields(before.get(r.customerId)!, customerFields(r)));
-  if (fresh.length > 0) {
-    await inWriteTurn(() => CustomerModel.insertMany(
-      fresh.map((r) => ({
-        _id: customerDocId(networkId, r.customerId),
-        networkId,
-        customerId: r.customerId,
-        ...customerFields(r),
-        matrixUserId: virtualUserId(ref(networkId, r.customerId), ctx.services.config.matrixDomain),
-        version: 1,
-        provisionedVersion: 0,
-      })),
-      { ordered: false },
-    )).catch((err) => {
-      // Inserted meanwhile (a retry of this batch, or a host sync of the same customer): fine.
-      if (!isDuplicateKeyOnly(err)) throw err;
-    });
-  }
-  if (changed.length > 0) {
-    // One statement per customer, by `_id` alone: the only filter FerretDB serves from an index.
-    await updateCustomers(
-      changed.map((r) => ({
-        updateOne: {
-          filter: { _id: customerDocId(networkId, r.customerId) },
-          update: { $set: customerFields(r), $inc: { version: 1 } },
-        },
-      })),
-    );
-    // bulkWrite runs no post hook: the directory's cached name index must still see the change.
-    await customerDirectoryChanged(networkId, changed.map((r) => r.customerId));
-  }
-
+  const current = await writeCustomerBatch(
+    networkId,
+    rows.map((r) => ({ customerId: r.customerId, fields: customerFields(r) })),
+    (customerId) => virtualUserId(ref(networkId, customerId), ctx.services.config.matrixDomain),
+  );
   if (ctx.shuttingDown()) await handBack(job, token);
   const rowOf = new Map(rows.map((r) => [r.customerId, r]));
-  const current = await customersById(networkId, ids);
   const pending = current.filter((c) => c.status === 'active' && (c.provisionedVersion ?? 0) < (c.version ?? 1));
   const provisioned: Array<{ customerId: string; version: number }> = [];
   const failures: ImportFailure[] = [];
@@ -153,54 +118,10 @@ export async function runCustomerImportBatch(ctx: JobContext, job: ProvisioningJ
     });
   } finally {
     // Recorded even when the batch stops half-way, so its retry skips who is done.
-    if (provisioned.length > 0) {
-      // One statement per customer by `_id` alone (FerretDB decodes the whole collection for an
-      // `$in`; measured on 20,000 customers: 100 documents in 0.08 s this way, 0.54 s with `$in`).
-      // $max never lowers a newer provisioned version.
-      await updateCustomers(
-        provisioned.map((p) => ({
-          updateOne: {
-            filter: { _id: customerDocId(networkId, p.customerId) },
-            update: { $max: { provisionedVersion: p.version } },
-          },
-        })),
-      );
-    }
+    if (provisioned.length > 0) await markCustomersProvisioned(networkId, provisioned);
   }
   if (handedBack) await handBack(job, token);
   return { rows: rows.length, provisioned: provisioned.length, unchanged: rows.length - pending.length, failures };
-}
-
-/**
- * Statements per update command. FerretDB 1.24 keeps every statement's SQLite result set open until
- * the whole command ends, and each statement's write needs one more connection from its pool of 100:
- * a command of ~100 statements waits for itself forever. Chunks stay far below that, even with
- * several processes writing at once.
- */
-const UPDATES_PER_COMMAND = 16;
-
-type CustomerUpdate = Parameters<typeof CustomerModel.bulkWrite>[0][number];
-
-/** Unordered updates in commands of UPDATES_PER_COMMAND statements, each command in the write turn. */
-async function updateCustomers(ops: CustomerUpdate[]): Promise<void> {
-  for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
-    const chunk = ops.slice(i, i + UPDATES_PER_COMMAND);
-    await inWriteTurn(() => CustomerModel.bulkWrite(chunk, { ordered: false }));
-  }
-}
-
-/**
- * The batch's customers, each by `_id`: FerretDB answers `{ customerId: { $in } }` (and `_id: { $in }`)
- * by decoding the whole collection. Measured on 20,000 customers: 100 customers in 0.04 s this way,
- * 0.46 s with `$in` (with the FerretDB build of scripts/install-ferretdb.sh, whose `_id` filter
- * uses the `_id` index).
- */
-async function customersById(networkId: string, ids: string[]): Promise<CustomerDoc[]> {
-  const docs: Array<CustomerDoc | null> = new Array(ids.length).fill(null);
-  await forEachLimit(ids, LOOKUPS_IN_FLIGHT, async (id, i) => {
-    docs[i] = await CustomerModel.findById(customerDocId(networkId, id)).lean<CustomerDoc>();
-  });
-  return docs.filter((d): d is CustomerDoc => d !== null);
 }
 
 /**
@@ -229,26 +150,15 @@ async function provisionCustomerUser(ctx: JobContext, networkId: string, custome
   await virtualUsers.ensure(who, profile);
 }
 
-/**
- * The batches of one worker take turns for their MongoDB writes: FerretDB's SQLite backend has one
- * writer and answers "database is locked" to concurrent ones (a real MongoDB does not care).
- */
-let writeTurn: Promise<unknown> = Promise.resolve();
-function inWriteTurn<T>(write: () => Promise<T>): Promise<T> {
-  const turn = writeTurn.then(write, write);
-  writeTurn = turn.catch(() => undefined);
-  return turn;
-}
 
 function ref(networkId: string, customerId: string): VirtualUserRef {
   return { kind: 'customer', networkId, id: customerId };
 }
 
-function customerFields(r: ImportRow) {
+function customerFields(r: ImportRow): CustomerFields {
   return {
     kind: r.kind,
     displayName: r.displayName,
-    searchName: r.displayName.toLowerCase(),
     avatarUrl: r.avatarUrl ?? undefined,
     locationIds: r.locationIds,
     hideNameOnBookings: r.hideNameOnBookings,
@@ -256,12 +166,4 @@ function customerFields(r: ImportRow) {
   };
 }
 
-function sameFields(before: Record<string, unknown>, fields: Record<string, unknown>): boolean {
-  return Object.entries(fields).every(([k, v]) => JSON.stringify(before[k] ?? undefined) === JSON.stringify(v));
-}
 
-function isDuplicateKeyOnly(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
-  if (e.code === 11000 && !e.writeErrors) return true;
-  return Array.isArray(e.writeErrors) && e.writeErrors.every((w) => (w.code ?? w.err?.code) === 11000);
-}

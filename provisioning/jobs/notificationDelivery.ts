@@ -1,12 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { WebhookDeliveryModel } from '../appservice/domain/adminNotifications';
-import { NetworkModel } from '../appservice/domain/models';
-import { closeWorker } from './workerShutdown';
+import { closeWorker } from '../workerShutdown';
 import { assertPublicDestination } from './webhookDestination';
-import { atMost } from '../appservice/lifecycle';
-import type { Logger } from '../appservice/logger';
+import { atMost, type Logger } from '../../runtime';
+import { WebhookDeliveryModel, NetworkModel } from '../../store';
 
 /**
  * The outbound channel of admin notifications: each pending webhook delivery (written by the

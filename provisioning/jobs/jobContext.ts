@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { CoreServices } from '../appservice/coreServices';
-import type { Logger } from '../appservice/logger';
-import type { ProvisioningQueue } from './provisioningQueue';
-import type { SynapseAdminApi } from './synapseAdminApi';
+import { type CoreServices } from '../../appservice';
+import { type Logger } from '../../runtime';
+import type { ProvisioningQueue } from '../provisioningQueue';
+import type { SynapseAdminApi } from '../synapseAdminApi';
 
 /** What every provisioning job runs with (built once per worker in start.ts). */
 export interface JobContext {

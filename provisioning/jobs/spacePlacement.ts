@@ -1,7 +1,6 @@
-import { customerDocId } from '../appservice/domain/entityIds';
-import { CustomerModel } from '../appservice/domain/models';
 import type { JobContext } from './jobContext';
-import type { ProvisioningJob } from './provisioningQueue';
+import type { ProvisioningJob } from '../provisioningQueue';
+import { customerDocId, CustomerModel } from '../../store';
 
 /**
  * Re-places customers in the network's spaces (appservice/domain/communitySpaces.ts decides where):

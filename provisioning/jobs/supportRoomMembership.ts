@@ -1,7 +1,7 @@
-import { ConversationModel } from '../appservice/domain/models';
 import { forEachLimit } from './boundedConcurrency';
 import type { JobContext } from './jobContext';
-import type { ProvisioningJob } from './provisioningQueue';
+import type { ProvisioningJob } from '../provisioningQueue';
+import { ConversationModel } from '../../store';
 
 const ROOM_CONCURRENCY = 8;
 const REMOVED_REASON = 'No longer an administrator of this network';

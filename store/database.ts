@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
-import { ConfigError } from '../config';
-import './models';
+import type { Db } from 'mongodb';
+import { ConfigError } from '../runtime';
+import { COLLECTIONS } from './collections';
 
 /**
  * One MongoDB connection per process, shared by the components running in it (reference-counted,
@@ -24,8 +25,8 @@ export async function connectDatabase(uri: string): Promise<void> {
     // No buffering: with MongoDB down a request fails fast (503) instead of hanging.
     mongoose.set('bufferCommands', false);
     await mongoose.connect(uri, { serverSelectionTimeoutMS: 5000, bufferCommands: false, autoIndex: false });
-    // Explicit and idempotent, on every connect: every registered model's indexes exist before use.
-    await Promise.all(mongoose.modelNames().map((name) => mongoose.model(name).createIndexes()));
+    // Explicit and idempotent, on every connect: every collection's indexes exist before use.
+    await Promise.all(COLLECTIONS.map((model) => model.createIndexes()));
   } catch (err) {
     users--;
     await mongoose.disconnect().catch(() => undefined);
@@ -53,4 +54,20 @@ export function isDatabaseError(err: unknown): boolean {
 /** The URI without its password, for logs and error messages. */
 export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+/**
+ * The driver's database handle, for what compares with the store or checks it from outside: the
+ * benchmarks' direct baselines and the chaos suite's snapshots. Services use the collections.
+ */
+export function rawDatabase(): Db {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('not connected');
+  return db;
+}
+
+/** Calls `listener` with every operation this process sends (benchmarks count them); returns the undo. */
+export function onDatabaseOperation(listener: (collection: string, method: string) => void): () => void {
+  mongoose.set('debug', listener);
+  return () => mongoose.set('debug', false);
 }

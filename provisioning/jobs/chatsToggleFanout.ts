@@ -1,12 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { DelayedError } from 'bullmq';
-import { ConversationModel, NetworkModel } from '../appservice/domain/models';
-import { restoreSavedPowerLevels, SavedPowerLevelsModel } from '../appservice/domain/savedPowerLevels';
-import { NotFoundError } from '../appservice/errors';
-import { botUserId } from '../appservice/matrix/virtualUsers';
+import { restoreSavedPowerLevels, botUserId } from '../../appservice';
 import { forEachLimit } from './boundedConcurrency';
 import type { JobContext } from './jobContext';
-import { processProvisioningQueue, type ProvisioningJob, type ProvisioningQueue } from './provisioningQueue';
+import type { ProvisioningJob } from '../provisioningQueue';
+import { ConversationModel, findNetwork, SavedPowerLevelsModel } from '../../store';
 
 /**
  * Rule 1 on the Matrix side: with a network's chats off, every conversation room is read-only for
@@ -18,25 +16,6 @@ const PAGE_SIZE = 200;
 const ROOM_CONCURRENCY = 16;
 const LOCK_TTL_MS = 60000;
 const LOCKED_RETRY_MS = 1000;
-
-/**
- * Queues the fan-out after the network's `chatsEnabled` flag was changed (portal settings, the
- * operators' toggle, host sync, chatctl). Calling it again for the same state queues nothing new.
- */
-export async function enqueueChatsToggle(
-  networkId: string,
-  enabled: boolean,
-  queue: ProvisioningQueue = processProvisioningQueue(),
-): Promise<string> {
-  const bumped = await NetworkModel.findOneAndUpdate(
-    { _id: networkId, chatsToggleTarget: { $ne: enabled } },
-    { $set: { chatsToggleTarget: enabled }, $inc: { chatsToggleVersion: 1 } },
-    { returnDocument: 'after' },
-  ).lean();
-  const network = bumped ?? (await NetworkModel.findById(networkId).lean());
-  if (!network) throw new NotFoundError('network');
-  return queue.chatsToggle(networkId, network.chatsToggleVersion, enabled);
-}
 
 /**
  * The read-only variant of a room's power levels: every event type, and the default for the
@@ -86,7 +65,7 @@ export async function runChatsToggle(ctx: JobContext, job: ProvisioningJob, toke
     throw new DelayedError();
   }
   try {
-    const network = await NetworkModel.findById(networkId).lean();
+    const network = await findNetwork(networkId);
     if (!network) return { chatsEnabled: true, rooms: 0, changed: 0 };
     const enabled = network.chatsEnabled;
     const filter = { networkId, roomId: { $exists: true } };

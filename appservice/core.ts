@@ -1,0 +1,52 @@
+import { type Config, type Logger } from '../runtime';
+import { loadRegistration, type Registration } from './registration';
+import { MatrixApi } from './matrix/matrixApi';
+import { VirtualUserService } from './matrix/virtualUserService';
+import { ConversationService } from './domain/conversationService';
+import { CommunitySpaces } from './domain/communitySpaces';
+import { ReadMarkers } from './domain/readMarkers';
+import { Unsend } from './domain/unsend';
+import { Attachments } from './domain/attachments';
+
+/**
+ * The domain and Matrix services every process uses (the appservice, the portal API, the
+ * provisioning workers, the CLI), all built on one Matrix client. Dependencies point one way:
+ * those processes use this, never the reverse.
+ */
+export interface CoreServices {
+  config: Config;
+  registration: Registration;
+  matrix: MatrixApi;
+  virtualUsers: VirtualUserService;
+  conversations: ConversationService;
+  spaces: CommunitySpaces;
+  readMarkers: ReadMarkers;
+  unsend: Unsend;
+  attachments: Attachments;
+}
+
+export interface CoreOverrides {
+  /**
+   * Builds the Matrix client every service uses (the workers pass their rate-limited one, so no
+   * service of theirs can bypass the request ceiling). Default: a plain client as the appservice.
+   */
+  matrixClient?: (synapseUrl: string, asToken: string) => MatrixApi;
+}
+
+export function createCore(config: Config, log: Logger, overrides: CoreOverrides = {}): CoreServices {
+  const registration = loadRegistration(config.appservice.registrationPath, { production: config.env === 'production' });
+  const matrix = (overrides.matrixClient ?? ((url, token) => new MatrixApi(url, token)))(config.synapse.url, registration.asToken);
+  const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
+  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }));
+  return {
+    config,
+    registration,
+    matrix,
+    virtualUsers,
+    conversations,
+    spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' })),
+    readMarkers: new ReadMarkers(matrix, conversations),
+    unsend: new Unsend(matrix, conversations),
+    attachments: new Attachments(matrix, conversations, config.matrixDomain),
+  };
+}

@@ -1,0 +1,111 @@
+import { attachmentPolicyOf, type Conversation, type Participant } from '../appservice';
+import type { AdminNotificationDoc, NetworkDoc } from '../store';
+
+/**
+ * Response shapes, in one place: what the API shows of the store's documents (API.md). Routes
+ * call these; nothing else decides which fields leave the service.
+ */
+
+export function chatView(c: Conversation) {
+  return {
+    id: c._id,
+    kind: c.kind,
+    networkId: c.networkId,
+    customerIds: c.customerIds,
+    matrixRoomId: c.roomId ?? null,
+    lastActivityAt: new Date(c.lastActivityAt).toISOString(),
+    lastMessage: c.lastMessage?.eventId
+      ? {
+          id: c.lastMessage.eventId,
+          senderId: c.lastMessage.senderId ?? null,
+          body: c.lastMessage.body,
+          sentAt: c.lastMessage.at ? new Date(c.lastMessage.at).toISOString() : null,
+        }
+      : null,
+  };
+}
+
+/** chatView plus each customer's name, for lists and details. */
+export function chatWithParticipantsView(c: Conversation, participants: ReadonlyMap<string, Participant>) {
+  return {
+    ...chatView(c),
+    participants: c.customerIds.map((id) => {
+      const person = participants.get(id);
+      return { customerId: id, displayName: person?.displayName ?? null, avatarUrl: person?.avatarUrl ?? null, kind: person?.kind ?? null };
+    }),
+  };
+}
+
+export function chatListView(page: { entries: Array<{ conversation: Conversation; unreadCount: number }>; participants: ReadonlyMap<string, Participant>; nextCursor: string | null }) {
+  return {
+    chats: page.entries.map((e) => ({ ...chatWithParticipantsView(e.conversation, page.participants), unreadCount: e.unreadCount })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+/** A customer as other people see them in lists. */
+export function personView(c: { customerId: string; kind: string; displayName: string; avatarUrl?: string | null; locationIds: string[]; matrixUserId: string }) {
+  return {
+    customerId: c.customerId,
+    kind: c.kind,
+    displayName: c.displayName,
+    avatarUrl: c.avatarUrl ?? null,
+    locationIds: c.locationIds,
+    matrixUserId: c.matrixUserId,
+  };
+}
+
+export function networkView(n: { _id: string; name: string; chatsEnabled: boolean; communityVisibility: string }) {
+  return { id: n._id, name: n.name, chatsEnabled: n.chatsEnabled, communityVisibility: n.communityVisibility };
+}
+
+/** A customer as the host platform sees them (host sync answers). */
+export function customerView(c: {
+  networkId: string;
+  customerId: string;
+  kind: string;
+  displayName: string;
+  locationIds: string[];
+  hideNameOnBookings: boolean;
+  status: string;
+  matrixUserId: string;
+}) {
+  return {
+    networkId: c.networkId,
+    customerId: c.customerId,
+    kind: c.kind,
+    displayName: c.displayName,
+    locationIds: c.locationIds,
+    hideNameOnBookings: c.hideNameOnBookings,
+    status: c.status,
+    matrixUserId: c.matrixUserId,
+  };
+}
+
+/** A network's chat settings as its administrators see them. */
+export function settingsView(n: NetworkDoc) {
+  return {
+    chatsEnabled: n.chatsEnabled,
+    communityVisibility: n.communityVisibility,
+    attachments: attachmentPolicyOf(n),
+    notifications: {
+      inApp: n.notifications?.inApp !== false,
+      webhookUrl: n.notifications?.webhookUrl ?? null,
+      // The secret is write-only: the portal only learns whether one is set.
+      webhookSecretSet: Boolean(n.notifications?.webhookSecret),
+    },
+  };
+}
+
+export function notificationView(n: AdminNotificationDoc & { _id: string }) {
+  return {
+    id: n._id,
+    type: n.type,
+    chatId: n.chatId,
+    customerId: n.customerId,
+    messageId: n.messageId,
+    preview: n.preview ?? null,
+    at: new Date(n.at).toISOString(),
+    read: n.readAt !== null && n.readAt !== undefined,
+  };
+}

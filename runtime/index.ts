@@ -1,0 +1,9 @@
+/**
+ * What every process shares: the one configuration object, logging, the error hierarchy, the HTTP
+ * listener, and the start/stop helpers. Imported by every part; imports nothing of the project.
+ */
+export { loadConfig, ConfigError, type Config } from './config';
+export { createRootLogger, type Logger } from './logger';
+export * from './errors';
+export { listen, closeServer, boundPort } from './httpServer';
+export { stopOnce, atMost } from './lifecycle';

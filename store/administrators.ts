@@ -1,0 +1,73 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { adminDocId } from './entityIds';
+
+const administratorSchema = new Schema(
+  {
+    /** adminDocId(networkId, adminId) (entityIds.ts). */
+    _id: { type: String, required: true },
+    networkId: { type: String, required: true },
+    adminId: { type: String, required: true },
+    displayName: { type: String, required: true },
+    notifications: {
+      inApp: { type: Boolean, default: true },
+      webhook: { type: Boolean, default: true },
+    },
+    status: { type: String, enum: ['active', 'removed'], default: 'active' },
+    matrixUserId: { type: String, required: true },
+    version: { type: Number, default: 1 },
+    provisionedVersion: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+administratorSchema.index({ networkId: 1, adminId: 1 }, { unique: true });
+export const AdministratorModel = mongoose.model('Administrator', administratorSchema, 'administrators');
+export type AdministratorDoc = InferSchemaType<typeof administratorSchema>;
+
+export async function findAdministrator(networkId: string, adminId: string): Promise<AdministratorDoc | null> {
+  return AdministratorModel.findById(adminDocId(networkId, adminId)).lean<AdministratorDoc>();
+}
+
+/** The network's active administrators (support rooms, notifications). */
+export async function activeAdministrators(networkId: string): Promise<AdministratorDoc[]> {
+  return AdministratorModel.find({ networkId, status: 'active' }).lean<AdministratorDoc[]>();
+}
+
+/** Creates or updates (and reactivates) an administrator from the host platform; a new version each time. */
+export async function upsertAdministrator(
+  networkId: string,
+  adminId: string,
+  fields: { displayName: string; notifications?: { inApp?: boolean; webhook?: boolean } },
+  matrixUserId: string,
+): Promise<AdministratorDoc> {
+  const n = fields.notifications;
+  const admin = await AdministratorModel.findOneAndUpdate(
+    { _id: adminDocId(networkId, adminId) },
+    {
+      $set: {
+        displayName: fields.displayName,
+        status: 'active',
+        ...(n?.inApp !== undefined ? { 'notifications.inApp': n.inApp } : {}),
+        ...(n?.webhook !== undefined ? { 'notifications.webhook': n.webhook } : {}),
+      },
+      $inc: { version: 1 },
+      $setOnInsert: { networkId, adminId, matrixUserId },
+    },
+    { upsert: true, returnDocument: 'after' },
+  ).lean<AdministratorDoc>();
+  return admin!;
+}
+
+/** Marks an administrator removed; removing twice keeps the version (one job). Null: unknown. */
+export async function removeAdministrator(networkId: string, adminId: string): Promise<AdministratorDoc | null> {
+  const before = await findAdministrator(networkId, adminId);
+  if (!before || before.status === 'removed') return before;
+  return AdministratorModel.findOneAndUpdate(
+    { _id: adminDocId(networkId, adminId) },
+    { $set: { status: 'removed' }, $inc: { version: 1 } },
+    { returnDocument: 'after' },
+  ).lean<AdministratorDoc>();
+}
+
+export async function markAdministratorProvisioned(networkId: string, adminId: string, version: number): Promise<void> {
+  await AdministratorModel.updateOne({ _id: adminDocId(networkId, adminId) }, { $max: { provisionedVersion: version } });
+}

@@ -1,0 +1,29 @@
+import mongoose, { Schema } from 'mongoose';
+
+/**
+ * Appservice transactions, stored before Synapse gets its 200 (durability and de-duplication).
+ * Events are kept as JSON text: Matrix content has keys with dots ("m.reaction" in power levels),
+ * which FerretDB refuses as field names.
+ */
+const appserviceTransactionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    eventsJson: { type: String, default: '[]' },
+    ephemeralJson: { type: String, default: '[]' },
+    processedAt: { type: Date },
+  },
+  { timestamps: true, versionKey: false },
+);
+appserviceTransactionSchema.index({ processedAt: 1, createdAt: 1 });
+
+/** Events already applied to the index: processing is idempotent on event_id. */
+const processedEventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+export const AppserviceTransactionModel = mongoose.model('AppserviceTransaction', appserviceTransactionSchema, 'appservice_transactions');
+export const ProcessedEventModel = mongoose.model('ProcessedEvent', processedEventSchema, 'processed_events');

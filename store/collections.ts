@@ -1,0 +1,39 @@
+import { AdminNotificationModel, WebhookDeliveryModel } from './adminNotifications';
+import { AdministratorModel } from './administrators';
+import { AppserviceTransactionModel, ProcessedEventModel } from './appserviceTransactions';
+import { AttachmentModel, AttachmentSendModel } from './attachments';
+import { BookingModel } from './bookings';
+import { ConversationModel } from './conversations';
+import { CustomerModel } from './customers';
+import { DirectoryChangeModel } from './directoryChanges';
+import { FeedPostModel } from './feedPosts';
+import { IndexedMessageModel } from './indexedMessages';
+import { LocationModel } from './locations';
+import { NetworkModel } from './networks';
+import { ReadMarkerModel } from './readMarkers';
+import { SavedPowerLevelsModel } from './savedPowerLevels';
+import { SentMessageModel } from './sentMessages';
+import { SupportInboxHeadModel } from './supportInboxHeads';
+
+/** Every collection of the store, one file each; connectDatabase makes sure their indexes exist. */
+export const COLLECTIONS = [
+  NetworkModel,
+  DirectoryChangeModel,
+  LocationModel,
+  CustomerModel,
+  AdministratorModel,
+  FeedPostModel,
+  BookingModel,
+  ConversationModel,
+  SentMessageModel,
+  AppserviceTransactionModel,
+  ProcessedEventModel,
+  IndexedMessageModel,
+  ReadMarkerModel,
+  SupportInboxHeadModel,
+  SavedPowerLevelsModel,
+  AdminNotificationModel,
+  WebhookDeliveryModel,
+  AttachmentModel,
+  AttachmentSendModel,
+] as const;

@@ -1,0 +1,25 @@
+/**
+ * The store: every MongoDB collection (one file each), every deterministic id, and every trick a
+ * weak development database forces on us (lookups by `_id` alone, update commands of 16
+ * statements, one writer at a time, the directory change record). The only part of the project
+ * that imports mongoose; everything else imports this file.
+ */
+export { connectDatabase, disconnectDatabase, pingDatabase, isDatabaseError, redactUri, rawDatabase, onDatabaseOperation } from './database';
+export * from './entityIds';
+export * from './duplicateKeys';
+export { NetworkModel, type NetworkDoc, findNetwork, networkExists, upsertNetwork, updateNetworkSettings, targetChatsToggle } from './networks';
+export { DirectoryChangeModel, DIRECTORY_CHANGES_KEPT, customersChangedAt, recordDirectoryChange } from './directoryChanges';
+export { LocationModel, upsertLocation } from './locations';
+export * from './customers';
+export * from './administrators';
+export * from './feedPosts';
+export * from './bookings';
+export { ConversationModel, type ConversationDoc } from './conversations';
+export { SentMessageModel } from './sentMessages';
+export { AppserviceTransactionModel, ProcessedEventModel } from './appserviceTransactions';
+export { IndexedMessageModel } from './indexedMessages';
+export { ReadMarkerModel, type ReadMarkerDoc } from './readMarkers';
+export { SupportInboxHeadModel } from './supportInboxHeads';
+export { SavedPowerLevelsModel } from './savedPowerLevels';
+export { AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from './adminNotifications';
+export { AttachmentModel, AttachmentSendModel } from './attachments';
