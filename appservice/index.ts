@@ -25,7 +25,10 @@ export type { VirtualUserService } from './matrix/virtualUserService';
 
 // The rules (pure) and the domain's queries and shapes.
 export * from './domain/chatRules';
-export { type Actor, type Conversation, type ChatMessage, SEND_MARKER, CONVERSATION_ROOM_VERSION, roomPowerLevels, directKey, supportKey } from './domain/conversationService';
+export { type Actor, type Conversation, directKey, supportKey } from './domain/conversation';
+export { SEND_MARKER } from './domain/exactlyOnceSend';
+export { CONVERSATION_ROOM_VERSION, roomPowerLevels } from './domain/conversationRooms';
+export type { ChatMessage } from './domain/messageHistory';
 export type { ConversationService } from './domain/conversationService';
 export { communityPage, customerSearchPage, type NamePage } from './domain/communityDirectory';
 export { attachmentPolicyOf, checkAttachmentType, attachmentMsgtype, type AttachmentPolicy } from './domain/attachmentPolicy';

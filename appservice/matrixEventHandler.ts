@@ -74,7 +74,7 @@ export class MatrixEventHandler implements TransactionHandlers {
       const message = await IndexedMessageModel.findById(eventId).select({ chatId: 1, sentAt: 1 }).lean();
       if (!message) continue;
       for (const reader of ours) {
-        await moveReadMarker(`${message.chatId}|${reader.kind}:${reader.id}`, message.chatId, eventId, message.sentAt);
+        await moveReadMarker(message.chatId, reader, eventId, message.sentAt);
       }
     }
   }

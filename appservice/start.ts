@@ -2,7 +2,7 @@ import { stopOnce, type Config, createRootLogger, type Logger, boundPort, closeS
 import { randomUUID } from 'node:crypto';
 import { parseVirtualUserId } from './matrix/virtualUsers';
 import { createCore, type CoreServices } from './core';
-import { createAppserviceApp } from './appserviceServer';
+import { createTransactionListener } from './transactionListener';
 import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
 import { connectDatabase, disconnectDatabase, CustomerModel, AdministratorModel, adminDocId, customerDocId } from '../store';
@@ -25,7 +25,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   const services = createCore(config, log);
   const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }));
   const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
-  const app = createAppserviceApp({
+  const app = createTransactionListener({
     hsToken: services.registration.hsToken,
     processor,
     userExists: (userId) => provisionOnDemand(services, userId, config.matrixDomain),
@@ -37,7 +37,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   });
   const port = boundPort(server);
   log.info({ port, url: config.appservice.url }, 'appservice listening');
-  void processor.kick();
+  void processor.process();
 
   let stopped = false;
   const ping = async (): Promise<number> => {

@@ -23,7 +23,7 @@ export interface TransactionHandlers {
 /**
  * Applies stored appservice transactions to the service, one at a time and in arrival order (so
  * order is kept within every room; different rooms of a transaction run side by side). A
- * transaction is stored before Synapse is acknowledged (appserviceServer.ts); this loop picks up
+ * transaction is stored before Synapse is acknowledged (transactionListener.ts); this loop picks up
  * whatever is unprocessed, including what a crashed process left behind. The event_ids of a
  * transaction are recorded once its handlers succeeded (an event seen again in a later transaction
  * is skipped); handlers are idempotent for a crash before that.
@@ -46,7 +46,7 @@ export class TransactionProcessor {
   ) {}
 
   /** Wakes the loop (with the id of a transaction just stored); resolves when the work is done. */
-  kick(txnId?: string): Promise<void> {
+  process(txnId?: string): Promise<void> {
     if (txnId) this.pending.push(txnId);
     if (this.stopped) return Promise.resolve();
     if (this.running) {
@@ -58,7 +58,7 @@ export class TransactionProcessor {
         // MongoDB or Synapse is down: nothing is marked processed; try again shortly.
         this.needsScan = true;
         this.log.warn({ err: (err as Error).message }, 'transaction processing paused; retrying');
-        setTimeout(() => void this.kick(), RETRY_AFTER_OUTAGE_MS).unref();
+        setTimeout(() => void this.process(), RETRY_AFTER_OUTAGE_MS).unref();
       })
       .finally(() => {
         this.running = null;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { supportKey } from '../appservice/domain/conversationService';
+import { supportKey } from '../appservice';
 import { virtualUserId } from '../appservice/matrix/virtualUsers';
 import type { BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';

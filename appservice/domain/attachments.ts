@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '../../runtime';
 import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { attachmentMsgtype } from './attachmentPolicy';
-import { IndexedMessageModel, AttachmentModel, AttachmentSendModel } from '../../store';
+import { IndexedMessageModel, AttachmentModel, AttachmentSendModel, attachmentId, sendRecordId } from '../../store';
 
 /**
  * Attachments of a conversation: stored in Synapse's media repository (uploaded as the sender),
@@ -35,8 +35,8 @@ export class Attachments {
 
   /** Uploads the (already checked) file as the sender and sends it; a repeated txnId sends once. */
   async send(conversation: Conversation, actor: Actor, txnId: string, file: AcceptedFile): Promise<{ messageId: string; mediaId: string }> {
-    const sender = this.conversations.matrixUserOf(actor);
-    const sendId = `${conversation._id}|${sender}|${txnId}`;
+    const sender = this.conversations.rooms.matrixUserOf(actor);
+    const sendId = sendRecordId(conversation._id, sender, txnId);
     if (!(await claim(sendId))) return waitForSend(sendId);
     try {
       return await this.uploadAndSend(conversation, actor, txnId, sendId, file);
@@ -48,10 +48,10 @@ export class Attachments {
   }
 
   private async uploadAndSend(conversation: Conversation, actor: Actor, txnId: string, sendId: string, file: AcceptedFile) {
-    const sender = this.conversations.matrixUserOf(actor);
+    const sender = this.conversations.rooms.matrixUserOf(actor);
     const contentUri = await this.api.uploadMedia(file.data, file.mimeType, file.name, sender);
     const { serverName, mediaId } = parseMxc(contentUri);
-    const messageId = await this.conversations.sendOnce(conversation, actor, txnId, {
+    const messageId = await this.conversations.sends.send(conversation, actor, txnId, {
       msgtype: attachmentMsgtype(file.mimeType),
       body: file.name,
       filename: file.name,
@@ -59,7 +59,7 @@ export class Attachments {
       info: { mimetype: file.mimeType, size: file.data.length },
     });
     await AttachmentModel.updateOne(
-      { _id: `${conversation._id}|${mediaId}` },
+      { _id: attachmentId(conversation._id, mediaId) },
       {
         $setOnInsert: {
           chatId: conversation._id,
@@ -79,12 +79,10 @@ export class Attachments {
 
   /** The media if this conversation has a (not unsent) message referencing it; 404 otherwise. */
   async open(conversation: Conversation, actor: Actor, mediaId: string): Promise<MediaDownload> {
-    const room = await this.conversations.ensureRoom(conversation);
-    const reader = this.conversations.matrixUserOf(actor);
-    if (actor.kind === 'admin') await this.conversations.ensureJoined(room.roomId, reader);
-    const record = (await AttachmentModel.findById(`${conversation._id}|${mediaId}`).lean()) ?? (await this.fromIndex(conversation, mediaId));
+    const { roomId, userId: reader } = await this.conversations.rooms.enterRoom(conversation, actor);
+    const record = (await AttachmentModel.findById(attachmentId(conversation._id, mediaId)).lean()) ?? (await this.fromIndex(conversation, mediaId));
     if (!record) throw new NotFoundError('attachment');
-    const message = await this.api.getEvent(room.roomId, record.messageId, reader);
+    const message = await this.api.getEvent(roomId, record.messageId, reader);
     if (!message || message.unsigned?.redacted_because || typeof message.content?.url !== 'string') {
       throw new NotFoundError('attachment');
     }

@@ -1,7 +1,7 @@
 import { ChatsDisabledError, NotFoundError } from '../../runtime';
 import { decodeCursor, encodeCursor } from './pageCursor';
 import { customerFacts, isHiddenFrom, isListedByVisibility } from './chatRules';
-import { directKey } from './conversationService';
+import { directKey } from './conversation';
 import { directoryOf, pageAfter, type DirectoryEntry } from './directoryCache';
 import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc, conversationIdForKey, customerDocId } from '../../store';
 

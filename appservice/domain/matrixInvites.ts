@@ -2,7 +2,8 @@ import { AppError, type Logger } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import { parseVirtualUserId, type VirtualUserRef } from '../matrix/virtualUsers';
 import type { ChatPath } from './chatRules';
-import { directKey, type ConversationService } from './conversationService';
+import { directKey } from './conversation';
+import type { ConversationService } from './conversationService';
 import { conversationIdOfRoom } from './roomConversations';
 import { conversationIdForKey, BookingModel, ConversationModel, FeedPostModel } from '../../store';
 

@@ -2,7 +2,7 @@ import { NotFoundError } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { countUnread } from './messageIndex';
-import { AdminNotificationModel, ReadMarkerModel, type ReadMarkerDoc } from '../../store';
+import { AdminNotificationModel, ReadMarkerModel, type ReadMarkerDoc, isDuplicateKey, readMarkerId } from '../../store';
 
 /**
  * Read markers: how far each participant has read a conversation. Matrix gets an m.read receipt and
@@ -22,17 +22,15 @@ export class ReadMarkers {
 
   /** Marks the conversation read up to `messageId` for `actor`. */
   async markRead(conversation: Conversation, actor: Actor, messageId: string): Promise<{ messageId: string; readAt: string }> {
-    const room = await this.conversations.ensureRoom(conversation);
-    const reader = this.conversations.matrixUserOf(actor);
-    if (actor.kind === 'admin') await this.conversations.ensureJoined(room.roomId, reader);
-    const event = await this.api.getEvent(room.roomId, messageId, reader);
+    const { roomId, userId: reader } = await this.conversations.rooms.enterRoom(conversation, actor);
+    const event = await this.api.getEvent(roomId, messageId, reader);
     if (!event || event.type !== 'm.room.message') throw new NotFoundError('message');
-    await this.api.request('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(room.roomId)}/read_markers`, {
+    await this.api.request('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/read_markers`, {
       asUser: reader,
       body: { 'm.fully_read': messageId, 'm.read': messageId },
     });
     const readAt = new Date(event.origin_server_ts);
-    await moveReadMarker(markerId(conversation._id, actor), conversation._id, messageId, readAt);
+    await moveReadMarker(conversation._id, actor, messageId, readAt);
     if (actor.kind === 'admin') {
       // Reading a support chat also settles the notifications about the messages just read.
       await AdminNotificationModel.updateMany(
@@ -48,7 +46,7 @@ export class ReadMarkers {
    * in the conversation index (messageIndex.ts), capped at UNREAD_COUNT_CAP. No Matrix call.
    */
   async unreadCounts(conversations: readonly Conversation[], actor: Actor, preloaded?: Map<string, ReadMarkerDoc | null>): Promise<Map<string, number>> {
-    const me = this.conversations.matrixUserOf(actor);
+    const me = this.conversations.rooms.matrixUserOf(actor);
     const markers = preloaded ?? (await this.markersOf(conversations.map((c) => c._id), actor));
     const counts = await Promise.all(
       conversations.map(async (c) => {
@@ -61,7 +59,7 @@ export class ReadMarkers {
           return [c._id, cached.count] as const;
         }
         const count = await countUnread(c._id, me, readAt, UNREAD_COUNT_CAP);
-        await ReadMarkerModel.updateOne({ _id: markerId(c._id, actor) }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true, timestamps: false }).catch((err) => {
+        await ReadMarkerModel.updateOne({ _id: readMarkerId(c._id, actor) }, { $set: { chatId: c._id, unreadCache: { revision, readAtMs, count } } }, { upsert: true, timestamps: false }).catch((err) => {
           // A marker written at the same moment won the insert; the count is simply not cached.
           if ((err as { code?: number }).code !== 11000) throw err;
         });
@@ -71,27 +69,24 @@ export class ReadMarkers {
     return new Map(counts);
   }
 
-  /** The actor's markers of these conversations: one lookup by _id each (FerretDB scans for `$in`). */
+  /** The actor's markers of these conversations: one lookup by `_id` each. */
   async markersOf(chatIds: readonly string[], actor: Actor): Promise<Map<string, ReadMarkerDoc | null>> {
-    const markers = await Promise.all(chatIds.map((id) => ReadMarkerModel.findById(markerId(id, actor)).lean<ReadMarkerDoc>()));
+    const markers = await Promise.all(chatIds.map((id) => ReadMarkerModel.findById(readMarkerId(id, actor)).lean<ReadMarkerDoc>()));
     return new Map(chatIds.map((id, i) => [id, markers[i] ?? null]));
   }
 }
 
 /**
- * Moves a participant's marker to a message, forward only. Read, then written by `_id` alone
- * (FerretDB pushes no other filter down); two moves of one marker at the same moment can at worst
- * leave the earlier of the two, which the next read or receipt moves on.
+ * Moves a participant's marker to a message, forward only. Read, then written; two moves of one
+ * marker at the same moment can at worst leave the earlier of the two, which the next read or
+ * receipt moves on.
  */
-export async function moveReadMarker(id: string, chatId: string, eventId: string, readAt: Date): Promise<void> {
+export async function moveReadMarker(chatId: string, participant: Pick<Actor, 'kind' | 'id'>, eventId: string, readAt: Date): Promise<void> {
+  const id = readMarkerId(chatId, participant);
   const current = await ReadMarkerModel.findById(id).select({ readAt: 1 }).lean();
   if (current?.readAt && current.readAt.getTime() >= readAt.getTime()) return;
   await ReadMarkerModel.updateOne({ _id: id }, { $set: { chatId, eventId, readAt } }, { upsert: true }).catch((err) => {
     // Created by a concurrent writer between the two steps: that marker stands.
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   });
-}
-
-function markerId(chatId: string, actor: Actor): string {
-  return `${chatId}|${actor.kind}:${actor.id}`;
 }

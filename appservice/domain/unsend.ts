@@ -15,17 +15,15 @@ export class Unsend {
   ) {}
 
   async unsend(conversation: Conversation, actor: Actor, messageId: string): Promise<void> {
-    const room = await this.conversations.ensureRoom(conversation);
-    const sender = this.conversations.matrixUserOf(actor);
-    if (actor.kind === 'admin') await this.conversations.ensureJoined(room.roomId, sender);
-    const event = await this.api.getEvent(room.roomId, messageId, sender);
+    const { roomId, userId: sender } = await this.conversations.rooms.enterRoom(conversation, actor);
+    const event = await this.api.getEvent(roomId, messageId, sender);
     if (!event || event.type !== 'm.room.message') throw new NotFoundError('message');
     if (event.sender !== sender) throw new ForbiddenError('only the sender can unsend a message');
     // Unsending twice is not an error: the message is gone either way.
     if (event.unsigned?.redacted_because || Object.keys(event.content ?? {}).length === 0) return;
     // Deterministic transaction id: a retried unsend reaches Synapse as the same redaction.
-    const txnId = `u.${createHash('sha256').update(`${room.roomId}|${messageId}`).digest('hex').slice(0, 40)}`;
-    await this.api.redact(room.roomId, messageId, txnId, sender);
+    const txnId = `u.${createHash('sha256').update(`${roomId}|${messageId}`).digest('hex').slice(0, 40)}`;
+    await this.api.redact(roomId, messageId, txnId, sender);
     await forgetUnsentMessage(messageId);
   }
 }

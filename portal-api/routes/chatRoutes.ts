@@ -90,7 +90,7 @@ export function chatRoutes(deps: PortalDeps) {
       handler: async ({ params, query, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
-        return conversations.listMessages(conversation, actor, { from: query.from, limit: query.limit });
+        return conversations.history.list(conversation, actor, { from: query.from, limit: query.limit });
       },
     }),
 
@@ -105,7 +105,7 @@ export function chatRoutes(deps: PortalDeps) {
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
-        const eventId = await conversations.sendText(conversation, actor, body.txnId, body.body);
+        const eventId = await conversations.sends.send(conversation, actor, body.txnId, { msgtype: 'm.text', body: body.body });
         return { id: eventId, chatId: conversation._id, txnId: body.txnId };
       },
     }),

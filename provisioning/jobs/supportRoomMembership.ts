@@ -33,7 +33,7 @@ export async function syncSupportRoomMembership(
     const member = await matrix.getState<{ membership?: string }>(roomId!, 'm.room.member', admin.matrixUserId);
     const membership = member?.membership;
     if (active && membership !== 'join') {
-      await conversations.ensureJoined(roomId!, admin.matrixUserId);
+      await conversations.rooms.ensureJoined(roomId!, admin.matrixUserId);
       changed++;
     } else if (!active && (membership === 'join' || membership === 'invite')) {
       await matrix.kick(roomId!, admin.matrixUserId, REMOVED_REASON);

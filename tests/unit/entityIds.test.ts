@@ -1,4 +1,4 @@
-import { directKey, supportKey } from '../../appservice/domain/conversationService';
+import { directKey, supportKey } from '../../appservice';
 import { adminDocId, conversationIdForKey, customerDocId, parseDocId } from '../../store';
 
 /** Host ids are arbitrary strings: these would collide under any naive joining of the parts. */

@@ -1,4 +1,4 @@
-import { roomPowerLevels } from '../../appservice/domain/conversationService';
+import { roomPowerLevels } from '../../appservice';
 import { readOnlyPowerLevels } from '../../provisioning/jobs/chatsToggleFanout';
 
 const BOT = '@cw_bot:chat.example.org';

@@ -11,7 +11,7 @@ import { AppserviceTransactionModel } from '../store';
  * MongoDB before the 200 goes out, so a crash right after the acknowledgement loses nothing;
  * a repeated txnId (Synapse retries after failures) is stored once.
  */
-export function createAppserviceApp(opts: {
+export function createTransactionListener(opts: {
   hsToken: string;
   processor: TransactionProcessor;
   userExists: (userId: string) => Promise<boolean>;
@@ -57,7 +57,7 @@ export function createAppserviceApp(opts: {
       { upsert: true },
     );
     ctx.body = {};
-    void opts.processor.kick(ctx.params.txnId);
+    void opts.processor.process(ctx.params.txnId);
   });
 
   router.post('/ping', (ctx) => {

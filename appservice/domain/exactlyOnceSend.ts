@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../../runtime';
+import { SentMessageModel, isDuplicateKey, sendRecordId } from '../../store';
+import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
+import type { Actor, Conversation } from './conversation';
+import type { ConversationAccess } from './conversationAccess';
+import type { ConversationRooms } from './conversationRooms';
+import { restoreSavedPowerLevels } from './savedPowerLevels';
+
+/** Content key carrying a portal send's transaction id (exactly-once across Synapse restarts). */
+export const SEND_MARKER = 'coworking.txn_id';
+/** How far back a retried send looks for its own earlier attempt. */
+const MARKER_LOOKBACK = 50;
+
+/**
+ * Portal sends, exactly once: the same (conversation, sender, client txnId) always yields the
+ * same Matrix event, across retries, concurrent duplicates, and restarts of Synapse or of us.
+ */
+export class ExactlyOnceSend {
+  constructor(
+    private readonly api: MatrixApi,
+    private readonly rooms: ConversationRooms,
+    private readonly access: ConversationAccess,
+    private readonly log: Logger,
+  ) {}
+
+  async send(conversation: Conversation, actor: Actor, txnId: string, content: Record<string, unknown>): Promise<string> {
+    const sender = this.rooms.matrixUserOf(actor);
+    const recordId = sendRecordId(conversation._id, sender, txnId);
+    // One round trip claims the send: null when this call created the record, else the earlier one.
+    const known = await SentMessageModel.findOneAndUpdate({ _id: recordId }, { $setOnInsert: { chatId: conversation._id } }, { upsert: true, returnDocument: 'before' })
+      .lean()
+      .catch(async (err) => {
+        // A concurrent duplicate inserted it between the two halves of the upsert.
+        if (!isDuplicateKey(err)) throw err;
+        return SentMessageModel.findById(recordId).lean();
+      });
+    if (known?.eventId) return known.eventId;
+    const { roomId } = await this.rooms.enterRoom(conversation, actor);
+    // Deterministic Matrix transaction id: a retry (or a concurrent duplicate) reaches Synapse with
+    // the same id, and Synapse answers it with the event it already created — but only from memory,
+    // so the id also travels in the content, where a retry after a Synapse restart can find it.
+    const matrixTxnId = `p.${createHash('sha256').update(recordId).digest('hex').slice(0, 40)}`;
+    // An earlier attempt began and never learned its answer: it may have reached Synapse.
+    const earlier = known ? await this.findSentByMarker(roomId, sender, matrixTxnId) : null;
+    const eventId = earlier ?? (await this.sendWhileChatsOn(conversation, roomId, matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender));
+    // Not awaited: the answer does not depend on it. Until it lands (or if it never does), a retry
+    // finds the event by its marker instead.
+    SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } }).catch((err) => {
+      this.log.warn({ err: (err as Error).message, recordId }, 'could not record the event id of a send');
+    });
+    return eventId;
+  }
+
+  /**
+   * Sends into a room of a network whose chats are on. Right after chats are turned back on, the
+   * queued fan-out may not have restored this room yet; a refusal then restores the room's saved
+   * power levels here and sends again, instead of failing the participant. When no saved copy is
+   * left, the fan-out restored the room between the refusal and the lookup: sending again is right
+   * then too (a room read-only for any other reason refuses the second send as well).
+   */
+  private async sendWhileChatsOn(conversation: Conversation, roomId: string, txnId: string, content: Record<string, unknown>, sender: string): Promise<string> {
+    try {
+      return await this.api.sendEvent(roomId, 'm.room.message', txnId, content, sender);
+    } catch (err) {
+      if (!(err instanceof MatrixError && err.errcode === 'M_FORBIDDEN')) throw err;
+      await this.access.assertChatsEnabled(conversation.networkId);
+      const { existed } = await restoreSavedPowerLevels(this.api, roomId);
+      this.log.info({ roomId, restoredHere: existed }, 'send refused after chats were turned on; sending again');
+      return this.api.sendEvent(roomId, 'm.room.message', txnId, content, sender);
+    }
+  }
+
+  /** The sender's recent event that carries this send's marker, if an earlier attempt created it. */
+  private async findSentByMarker(roomId: string, sender: string, marker: string): Promise<string | null> {
+    const page = await this.api.messages(roomId, sender, {
+      limit: MARKER_LOOKBACK,
+      dir: 'b',
+      filter: { types: ['m.room.message'], senders: [sender] },
+    });
+    return page.chunk.find((e) => e.content?.[SEND_MARKER] === marker)?.event_id ?? null;
+  }
+}
