@@ -5,7 +5,7 @@ import { createCore, type CoreServices } from './core';
 import { createTransactionListener } from './transactionListener';
 import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
-import { connectDatabase, disconnectDatabase, CustomerModel, AdministratorModel, adminDocId, customerDocId } from '../store';
+import { connectDatabase, disconnectDatabase, findAdministrator, findCustomer } from '../store';
 
 const START_PING_ATTEMPTS = 10;
 const START_PING_INTERVAL_MS = 2000;
@@ -81,7 +81,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
 /**
  * Synapse asks whether a user of our namespace exists before a Matrix client may reach it: register
  * it on the spot when the host platform knows that person, so the answer is true. The person is
- * found by `_id` from the ids the Matrix id encodes (FerretDB scans for any other filter), and must
+ * found from the ids the Matrix id encodes, and must
  * still carry exactly this Matrix id.
  */
 async function provisionOnDemand(services: CoreServices, userId: string, domain: string): Promise<boolean> {
@@ -89,8 +89,8 @@ async function provisionOnDemand(services: CoreServices, userId: string, domain:
   if (!ref) return false;
   const found =
     ref.kind === 'customer'
-      ? await CustomerModel.findById(customerDocId(ref.networkId, ref.id)).lean()
-      : await AdministratorModel.findById(adminDocId(ref.networkId, ref.id)).lean();
+      ? await findCustomer(ref.networkId, ref.id)
+      : await findAdministrator(ref.networkId, ref.id);
   const person =
     found && found.status === 'active' && found.matrixUserId === userId
       ? { kind: ref.kind, networkId: ref.networkId, id: ref.id, displayName: found.displayName }

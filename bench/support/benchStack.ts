@@ -6,18 +6,15 @@ import { loadConfig, type Config } from '../../runtime/config';
 import { loadRegistration, type Registration } from '../../appservice/registration';
 import { MatrixApi } from '../../appservice/matrix/matrixApi';
 import { startAppservice, type AppserviceHandle } from '../../appservice/start';
-import { mintToken, type Role } from '../../portal-api/auth';
+import type { Role } from '../../portal-api';
+import { callApi, tokenMinter, type ApiResponse } from '../../tests/support/apiClient';
+
+export type { ApiResponse } from '../../tests/support/apiClient';
 import { startPortalApi, type PortalApiHandle } from '../../portal-api/start';
 import { startProvisioningWorker, type ProvisioningWorkerHandle } from '../../provisioning/start';
 import { startLocalStack, type LocalStack } from '../../scripts/stack/localStack';
 import { ServiceProcess, type ServiceRole } from './serviceProcess';
 import { connectDatabase, disconnectDatabase } from '../../store';
-
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
 
 /**
  * The infrastructure of one benchmark or chaos run: one local stack (Synapse test profile, FerretDB
@@ -102,28 +99,11 @@ export class BenchStack {
   }
 
   token(role: Role, sub: string, net?: string, expiresInSeconds = 6 * 3600): string {
-    const { jwt } = this.config;
-    return mintToken({ secretOrPrivateKey: jwt.key, algorithm: jwt.algorithm, issuer: jwt.issuer, audience: jwt.audience }, { role, sub, net }, expiresInSeconds);
+    return tokenMinter(this.config)(role, sub, net, expiresInSeconds);
   }
 
-  async api<T = any>(method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const res = await fetch(this.baseUrl + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? (body as string) : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* non-JSON answers are kept as text */
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
+  api<T = any>(method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    return callApi<T>(this.baseUrl, method, path, token, body, headers);
   }
 
   /** Same as api() but throws unless the answer is 2xx. */

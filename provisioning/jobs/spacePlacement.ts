@@ -1,6 +1,6 @@
 import type { JobContext } from './jobContext';
 import type { ProvisioningJob } from '../provisioningQueue';
-import { customerDocId, CustomerModel } from '../../store';
+import { findCustomer } from '../../store';
 
 /**
  * Re-places customers in the network's spaces (appservice/domain/communitySpaces.ts decides where):
@@ -11,7 +11,7 @@ export async function runSpacePlacement(ctx: JobContext, job: ProvisioningJob): 
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'space-placement' }>;
   const spaces = ctx.services.spaces;
   if (data.customerId) {
-    const customer = await CustomerModel.findById(customerDocId(data.networkId, data.customerId)).lean();
+    const customer = await findCustomer(data.networkId, data.customerId);
     if (!customer) return { placed: 0 };
     await spaces.placeCustomer(data.networkId, data.customerId, customer.matrixUserId);
     return { placed: 1 };

@@ -1,13 +1,10 @@
 import { loadConfig, type Config } from '../../runtime/config';
 import { createRootLogger } from '../../runtime/logger';
-import { mintToken, type Role } from '../../portal-api/auth';
-import { startAllInOne, type AllInOneHandle } from '../../bin/allInOne';
+import type { Role } from '../../portal-api';
+import { callApi, tokenMinter, type ApiResponse } from './apiClient';
 
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
+export { callApi, type ApiResponse } from './apiClient';
+import { startAllInOne, type AllInOneHandle } from '../../bin/allInOne';
 
 export interface TestServices {
   config: Config;
@@ -29,12 +26,7 @@ export async function startServices(overrides: Record<string, string> = {}): Pro
   const log = createRootLogger(config.logLevel, 'test');
   const all = await startAllInOne(config, log);
   const baseUrl = all.portalApi.url;
-  const token = (role: Role, sub: string, net?: string, expiresInSeconds = 600) =>
-    mintToken(
-      { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
-      { role, sub, net },
-      expiresInSeconds,
-    );
+  const token = tokenMinter(config);
   return {
     config,
     all,
@@ -43,25 +35,6 @@ export async function startServices(overrides: Record<string, string> = {}): Pro
     api: (method, path, tok, body) => callApi(baseUrl, method, path, tok, body),
     stop: () => all.stop(),
   };
-}
-
-export async function callApi<T = any>(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<ApiResponse<T>> {
-  const res = await fetch(baseUrl + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* non-JSON bodies are returned as text */
-  }
-  return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
 /** A unique id per test run, so tests never see each other's networks. */
