@@ -1,6 +1,6 @@
 import { type Logger, UpstreamUnavailableError } from '../runtime';
 import type { MatrixEvent } from './matrix/matrixApi';
-import { AppserviceTransactionModel, ProcessedEventModel, isDatabaseError } from '../store';
+import { AppserviceTransactionModel, ProcessedEventModel, isDatabaseError, processedEventIds } from '../store';
 
 const RETRY_AFTER_OUTAGE_MS = 1000;
 const ROOM_CONCURRENCY = 16;
@@ -110,9 +110,7 @@ export class TransactionProcessor {
    */
   private async applyEvents(events: MatrixEvent[]): Promise<void> {
     const ids = events.map((e) => e?.event_id).filter((id): id is string => typeof id === 'string');
-    // One lookup per id: FerretDB serves `_id` equality from its index but scans for `$in`.
-    const seen = await Promise.all(ids.map(async (id) => ((await ProcessedEventModel.exists({ _id: id })) ? id : null)));
-    const done = new Set(seen.filter((id): id is string => id !== null));
+    const done = await processedEventIds(ids);
     const byRoom = new Map<string, MatrixEvent[]>();
     for (const event of events) {
       if (!event?.event_id || done.has(event.event_id)) continue;

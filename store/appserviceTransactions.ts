@@ -27,3 +27,9 @@ const processedEventSchema = new Schema(
 
 export const AppserviceTransactionModel = mongoose.model('AppserviceTransaction', appserviceTransactionSchema, 'appservice_transactions');
 export const ProcessedEventModel = mongoose.model('ProcessedEvent', processedEventSchema, 'processed_events');
+
+/** Which of these events were applied already: one lookup by `_id` each (FerretDB scans for `$in`). */
+export async function processedEventIds(eventIds: readonly string[]): Promise<Set<string>> {
+  const seen = await Promise.all(eventIds.map(async (id) => ((await ProcessedEventModel.exists({ _id: id })) ? id : null)));
+  return new Set(seen.filter((id): id is string => id !== null));
+}

@@ -5,7 +5,7 @@ import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { USER_PREFIX } from '../matrix/virtualUsers';
 import type { VirtualUserService } from '../matrix/virtualUserService';
 import type { Actor, Conversation } from './conversation';
-import { rememberConversationRoom } from './roomConversations';
+import { rememberConversationRoom } from '../../store';
 
 const ROOM_READY_WAIT_MS = 15000;
 

@@ -2,7 +2,7 @@ import { type Logger, AppError } from '../../runtime';
 import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
 import { botUserId } from '../matrix/virtualUsers';
 import { attachmentPolicyOf, checkAttachmentType } from './attachmentPolicy';
-import { conversationIdOfRoom } from './roomConversations';
+import { conversationIdOfRoom } from '../../store';
 import { ConversationModel, NetworkModel } from '../../store';
 
 const SNIFF_BYTES = 4100;

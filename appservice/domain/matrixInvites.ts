@@ -4,7 +4,7 @@ import { parseVirtualUserId, type VirtualUserRef } from '../matrix/virtualUsers'
 import type { ChatPath } from './chatRules';
 import { directKey } from './conversation';
 import type { ConversationService } from './conversationService';
-import { conversationIdOfRoom } from './roomConversations';
+import { conversationIdOfRoom } from '../../store';
 import { conversationIdForKey, BookingModel, ConversationModel, FeedPostModel } from '../../store';
 
 /**

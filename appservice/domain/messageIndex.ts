@@ -1,6 +1,6 @@
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
-import { conversationIdOfRoom } from './roomConversations';
+import { conversationIdOfRoom } from '../../store';
 import { noteSupportActivity } from './supportInbox';
 import { ConversationModel, IndexedMessageModel } from '../../store';
 
@@ -45,8 +45,8 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
     },
     { upsert: true },
   );
-  // Filters are `_id` alone (FerretDB pushes nothing else down). Events of one room are applied
-  // one after the other (transactionProcessor.ts), so reading and then writing cannot interleave.
+  // Events of one room are applied one after the other (transactionProcessor.ts), so reading and
+  // then writing cannot interleave.
   const conversation = await ConversationModel.findById(chatId).select({ networkId: 1, kind: 1, customerIds: 1, lastMessage: 1 }).lean();
   if (!conversation) return null;
   const previous = conversation.lastMessage?.at ? new Date(conversation.lastMessage.at).getTime() : null;
@@ -92,7 +92,7 @@ export async function indexRedaction(event: MatrixEvent, domain: string): Promis
   const conversation = await ConversationModel.findByIdAndUpdate(message.chatId, { $inc: { revision: 1 } }).lean();
   if (conversation?.lastMessage?.eventId !== target) return;
   const previous = await IndexedMessageModel.findOne({ chatId: message.chatId, redacted: false }).sort({ sentAt: -1 }).lean();
-  // `_id` alone; the check above holds because a room's events are applied one at a time.
+  // The check above holds because a room's events are applied one at a time.
   await ConversationModel.updateOne(
     { _id: message.chatId },
     previous

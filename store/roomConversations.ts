@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { ConversationModel } from '../../store';
+import { ConversationModel } from './index';
 
 /**
  * roomId → conversation id, for the Matrix event paths that only know the room. FerretDB scans the
