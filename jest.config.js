@@ -9,6 +9,9 @@ module.exports = {
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   globalSetup: '<rootDir>/tests/support/globalSetup.ts',
   globalTeardown: '<rootDir>/tests/support/globalTeardown.ts',
+  // Service logs to files in the test data directory, kept and named when a test fails.
+  setupFilesAfterEnv: ['<rootDir>/tests/support/quietOutput.ts'],
+  reporters: ['default', '<rootDir>/tests/support/logsReporter.js'],
   testTimeout: 120000,
   // Matrix-side tests share one Synapse; run files one after another (2-core machines anyway).
   maxWorkers: 1,

@@ -1,6 +1,7 @@
 /**
  * `bash scripts/start.sh`: the whole stack on the embedded defaults, with the demo network.
- * Data lives in .run/dev (delete it for a fresh start); logs of Synapse, FerretDB and Redis too.
+ * Data lives in .run/dev (delete it for a fresh start); logs too: services.log (appservice, portal
+ * API, workers), Synapse, FerretDB and Redis.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
   const envFile = join(dataDir, 'dev.env');
   writeFileSync(envFile, Object.entries(stack.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
   const config = loadConfig(env);
-  const log = createRootLogger(config.logLevel, 'dev');
+  // JSON logs to a file; the terminal keeps the links below and shows errors as they happen.
+  const logPath = join(dataDir, 'services.log');
+  const log = createRootLogger(config.logLevel, 'dev', { file: logPath, stderrFrom: 'error' });
   const all = await startAllInOne(config, log);
   const token = (role: Role, sub: string, net?: string) =>
     mintToken({ secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience }, { role, sub, net }, 86400);
@@ -36,6 +39,7 @@ Coworking chat is running.
   MongoDB         ${stack.mongo.uri} (${stack.mongo.kind})
   Redis           ${stack.redis.url}
   Configuration   ${envFile}
+  Logs            ${logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}; errors also show here)
 
 Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1.
 Tokens (24 h):

@@ -24,19 +24,22 @@ export async function startMongo(opts: { dataDir: string; database: string; exte
   if (opts.externalUri) return { uri: opts.externalUri, kind: 'external', stop: async () => undefined };
   mkdirSync(cacheDir(), { recursive: true });
   if (!recentlyUnavailable()) {
+    const { MongoMemoryServer, errors } = await import('mongodb-memory-server');
     try {
-      const { MongoMemoryServer } = await import('mongodb-memory-server');
-      // The library prints the whole download failure itself; one line from us is enough.
-      const quiet = console.error;
-      console.error = () => undefined;
+      // On failure the library console.warn()s the whole error with its stack; one line from us is enough.
+      const warn = console.warn;
+      console.warn = () => undefined;
       const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } }).finally(() => {
-        console.error = quiet;
+        console.warn = warn;
       });
       return { uri: server.getUri(opts.database), kind: 'mongodb-memory-server', stop: async () => void (await server.stop()) };
     } catch (err) {
-      const reason = (err as Error).message.split('\n')[0];
-      console.warn(`mongodb-memory-server unavailable (${reason}); using FerretDB`);
-      writeFileSync(MEMORY_SERVER_UNAVAILABLE(), `${Date.now()} ${reason}\n`);
+      // A DownloadError's message is "Download failed for url ..., Details:\n<cause>"; `msg` is the cause.
+      const download = err instanceof errors.DownloadError;
+      const reason = download ? err.msg : (err as Error).message.split('\n')[0];
+      const what = download ? 'mongod cannot be downloaded here' : 'mongodb-memory-server did not start';
+      console.warn(`${what} (${reason}); using FerretDB (built from the Go module proxy)`);
+      writeFileSync(MEMORY_SERVER_UNAVAILABLE(), `${Date.now()} ${what}: ${reason}\n`);
     }
   }
   return startFerretDb(opts);
