@@ -3,7 +3,7 @@
  * listener, and the start/stop helpers. Imported by every part; imports nothing of the project.
  */
 export { loadConfig, ConfigError, type Config } from './config';
-export { createRootLogger, type Logger } from './logger';
+export { createRootLogger, setDefaultLogOutput, type Logger, type LogOutput } from './logger';
 export * from './errors';
 export { listen, closeServer, boundPort } from './httpServer';
 export { stopOnce, atMost } from './lifecycle';

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { setDefaultLogOutput } from '../../appservice/logger';
+import { setDefaultLogOutput } from '../../runtime';
 
 /**
  * Runs before every test file (jest.config.js setupFilesAfterEnv): a passing run shows Jest's
