@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { type Logger } from '../runtime';
 import type { TransactionProcessor } from './transactionProcessor';
-import { AppserviceTransactionModel } from '../store';
+import { AppserviceTransactionModel, recordPingReceived } from '../store';
 
 /**
  * The HTTP listener Synapse pushes to (Application Service API v1). A transaction is written to
@@ -60,7 +60,13 @@ export function createTransactionListener(opts: {
     void opts.processor.process(ctx.params.txnId);
   });
 
-  router.post('/ping', (ctx) => {
+  router.post('/ping', async (ctx) => {
+    // Recorded before the answer, so a health check can tell a ping Synapse failed to relay back
+    // from one that never arrived (store/appservicePings.ts).
+    const transactionId = (ctx.request.body as { transaction_id?: unknown } | undefined)?.transaction_id;
+    if (typeof transactionId === 'string' && transactionId.length <= 255) {
+      await recordPingReceived(transactionId).catch((err) => opts.log.warn({ err: (err as Error).message }, 'could not record a ping'));
+    }
     ctx.body = {};
   });
 

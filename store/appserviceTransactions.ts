@@ -33,3 +33,8 @@ export async function processedEventIds(eventIds: readonly string[]): Promise<Se
   const seen = await Promise.all(eventIds.map(async (id) => ((await ProcessedEventModel.exists({ _id: id })) ? id : null)));
   return new Set(seen.filter((id): id is string => id !== null));
 }
+
+/** Transactions stored and not applied yet: the appservice's backlog. */
+export async function pendingTransactionCount(): Promise<number> {
+  return AppserviceTransactionModel.countDocuments({ processedAt: { $exists: false } });
+}

@@ -1,5 +1,6 @@
 import { AdminNotificationModel, WebhookDeliveryModel } from './adminNotifications';
 import { AdministratorModel } from './administrators';
+import { AppservicePingModel } from './appservicePings';
 import { AppserviceTransactionModel, ProcessedEventModel } from './appserviceTransactions';
 import { AttachmentModel, AttachmentSendModel } from './attachments';
 import { BookingModel } from './bookings';
@@ -28,6 +29,7 @@ export const COLLECTIONS = [
   SentMessageModel,
   AppserviceTransactionModel,
   ProcessedEventModel,
+  AppservicePingModel,
   IndexedMessageModel,
   ReadMarkerModel,
   SupportInboxHeadModel,

@@ -14,6 +14,8 @@ export function opsRoutes(deps: PortalDeps) {
       handler: async ({ ctx }) => {
         const health = await checkHealth(deps);
         ctx.status = health.status === 'ok' ? 200 : 503;
+        // Every degraded answer is logged whole: a probe that removed a node can be explained.
+        if (ctx.status !== 200) ctx.state.log?.warn({ health }, 'health degraded');
         ctx.body = health;
         return undefined;
       },
