@@ -37,14 +37,14 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
   const registration = loadRegistration(config.appservice.registrationPath, { production: config.env === 'production' });
   const matrix = (overrides.matrixClient ?? ((url, token) => new MatrixApi(url, token)))(config.synapse.url, registration.asToken);
   const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
-  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }));
+  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken);
   return {
     config,
     registration,
     matrix,
     virtualUsers,
     conversations,
-    spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' })),
+    spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }), registration.asToken),
     readMarkers: new ReadMarkers(matrix, conversations),
     unsend: new Unsend(matrix, conversations),
     attachments: new Attachments(matrix, conversations, config.matrixDomain),

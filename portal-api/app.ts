@@ -57,7 +57,7 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   app.use(errorMiddleware());
   // The dashboard parses its own bodies (sign-in form, bull-board's API).
   app.use(queueDashboard(operatedQueues(deps), deps.services.config.jwt));
-  app.use(customerImportBodyParser(deps.services.config.customerImport));
+  app.use(customerImportBodyParser(deps.services.config.customerImport, deps.services.config.jwt));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(router.allowedMethods());

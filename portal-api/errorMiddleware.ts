@@ -15,7 +15,10 @@ export function errorMiddleware(): Middleware<PortalState> {
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
         ctx.body = { error: { code: 'not_found', message: 'no such route' } };
-      } else if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
+      } else if ((ctx.status === 405 || ctx.status === 501) && (ctx.body === undefined || typeof ctx.body === 'string')) {
+        // 501 is the router's answer to a method it does not know at all (TRACE, PROPFIND…): to a
+        // caller that is the same as a method this route does not take.
+        ctx.status = 405;
         ctx.body = { error: { code: 'method_not_allowed', message: 'method not allowed on this route' } };
       }
     } catch (raw) {

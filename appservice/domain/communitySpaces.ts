@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { type Logger } from '../../runtime';
 import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
-import { botUserId, USER_PREFIX } from '../matrix/virtualUsers';
+import { botUserId } from '../matrix/virtualUsers';
+import { roomAliasLocalpart } from '../matrix/roomAliases';
 import type { CommunityVisibility } from './chatRules';
 import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel, customerDocId } from '../../store';
 
@@ -30,6 +30,8 @@ export class CommunitySpaces {
     private readonly api: MatrixApi,
     private readonly domain: string,
     private readonly log: Logger,
+    /** The installation's secret the space aliases are keyed with (matrix/roomAliases.ts). */
+    private readonly aliasSecret: string,
   ) {
     this.bot = botUserId(domain);
   }
@@ -38,13 +40,13 @@ export class CommunitySpaces {
   async ensureSpaces(networkId: string): Promise<NetworkSpaces> {
     const network = await NetworkModel.findById(networkId).lean();
     if (!network) throw new Error(`network ${networkId} does not exist`);
-    const networkSpace = network.spaceRoomId ?? (await this.createSpace(`n_${hash(networkId)}`, network.name));
+    const networkSpace = network.spaceRoomId ?? (await this.createSpace(roomAliasLocalpart(this.aliasSecret, 'n', networkId), network.name));
     if (!network.spaceRoomId) await NetworkModel.updateOne({ _id: networkId }, { $set: { spaceRoomId: networkSpace } });
     const locations = new Map<string, string>();
     for (const location of await LocationModel.find({ networkId }).lean()) {
       let space = location.spaceRoomId;
       if (!space) {
-        space = await this.createSpace(`l_${hash(`${networkId}/${location.locationId}`)}`, location.name);
+        space = await this.createSpace(roomAliasLocalpart(this.aliasSecret, 'l', `${networkId}/${location.locationId}`), location.name);
         await this.api.putState(networkSpace, 'm.space.child', space, { via: [this.domain], suggested: false });
         await this.api.putState(space, 'm.space.parent', networkSpace, { via: [this.domain], canonical: true });
         await LocationModel.updateOne({ _id: location._id }, { $set: { spaceRoomId: space } });
@@ -137,8 +139,7 @@ export class CommunitySpaces {
     }
   }
 
-  private async createSpace(aliasSuffix: string, name: string): Promise<string> {
-    const alias = `${USER_PREFIX}${aliasSuffix}`;
+  private async createSpace(alias: string, name: string): Promise<string> {
     try {
       return await this.api.createRoom({
         preset: 'private_chat',
@@ -163,7 +164,3 @@ export class CommunitySpaces {
 
 /** How long an adopted space may still be in the making (its creator's request in flight). */
 const SPACE_READY_WAIT_MS = 15000;
-
-function hash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 32);
-}

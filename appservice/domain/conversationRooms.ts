@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '../../runtime';
 import { activeAdministrators, ConversationModel } from '../../store';
 import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
-import { USER_PREFIX } from '../matrix/virtualUsers';
+import { roomAliasLocalpart } from '../matrix/roomAliases';
 import type { VirtualUserService } from '../matrix/virtualUserService';
 import type { Actor, Conversation } from './conversation';
 import { rememberConversationRoom } from '../../store';
@@ -55,6 +54,8 @@ export class ConversationRooms {
     private readonly virtualUsers: VirtualUserService,
     private readonly domain: string,
     private readonly log: Logger,
+    /** The installation's secret the room aliases are keyed with (matrix/roomAliases.ts). */
+    private readonly aliasSecret: string,
   ) {}
 
   matrixUserOf(actor: Actor): string {
@@ -80,7 +81,7 @@ export class ConversationRooms {
   async ensureRoom(conversation: Conversation): Promise<Conversation & { roomId: string }> {
     if (conversation.roomId) return conversation as Conversation & { roomId: string };
     const members = await this.participantUserIds(conversation);
-    const aliasLocalpart = `${USER_PREFIX}${conversation.kind === 'direct' ? 'd' : 's'}_${sha256(conversation.key).slice(0, 32)}`;
+    const aliasLocalpart = roomAliasLocalpart(this.aliasSecret, conversation.kind === 'direct' ? 'd' : 's', conversation.key);
     let roomId: string;
     try {
       roomId = await this.api.createRoom({
@@ -152,8 +153,4 @@ export class ConversationRooms {
     const admins = await activeAdministrators(conversation.networkId);
     return [...customers, ...admins.map((a) => a.matrixUserId)];
   }
-}
-
-function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
 }

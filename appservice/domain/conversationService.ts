@@ -24,8 +24,8 @@ export class ConversationService {
   readonly sends: ExactlyOnceSend;
   readonly history: MessageHistory;
 
-  constructor(api: MatrixApi, virtualUsers: VirtualUserService, domain: string, log: Logger) {
-    this.rooms = new ConversationRooms(api, virtualUsers, domain, log);
+  constructor(api: MatrixApi, virtualUsers: VirtualUserService, domain: string, log: Logger, aliasSecret: string) {
+    this.rooms = new ConversationRooms(api, virtualUsers, domain, log, aliasSecret);
     this.sends = new ExactlyOnceSend(api, this.rooms, this.access, log);
     this.history = new MessageHistory(api, this.rooms, domain);
   }

@@ -159,11 +159,15 @@ export class MatrixApi {
     }
   }
 
+  /**
+   * A virtual user's own profile, read as that user (profiles are shown only to people who share a
+   * room with their owner); null when the user is not registered yet.
+   */
   async getProfile(userId: string): Promise<{ displayname?: string; avatar_url?: string } | null> {
     try {
-      return await this.request('GET', `/_matrix/client/v3/profile/${enc(userId)}`);
+      return await this.request('GET', `/_matrix/client/v3/profile/${enc(userId)}`, { asUser: userId });
     } catch (err) {
-      if (err instanceof MatrixError && err.status === 404) return null;
+      if (err instanceof MatrixError && (err.status === 404 || (err.status === 403 && /not registered this user/.test(err.message)))) return null;
       throw err;
     }
   }
