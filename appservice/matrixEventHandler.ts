@@ -24,16 +24,21 @@ export class MatrixEventHandler implements TransactionHandlers {
     conversations: ConversationService,
     private readonly domain: string,
     private readonly log: Logger,
+    opts: { attachmentCheckTimeoutMs: number },
   ) {
     this.bot = botUserId(domain);
     this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
-    this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }));
+    this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }), opts.attachmentCheckTimeoutMs);
   }
 
   readonly event = async (event: MatrixEvent): Promise<void> => {
     switch (event.type) {
       case 'm.room.message':
         return this.onMessage(event);
+      // Stickers are not messages of the portal, but Matrix clients show them: their media is checked.
+      case 'm.sticker':
+        if (event.sender !== this.bot && !event.unsigned?.redacted_because) await this.attachmentGuard.enforce(event);
+        return;
       case 'm.room.redaction':
         await indexRedaction(event, this.domain);
         // Unsent in a Matrix client: the administrators' notification about it goes too.
@@ -53,7 +58,7 @@ export class MatrixEventHandler implements TransactionHandlers {
 
   private async onMessage(event: MatrixEvent): Promise<void> {
     if (event.unsigned?.redacted_because) return;
-    if (event.sender !== this.bot && MatrixAttachmentGuard.isAttachment(event)) {
+    if (event.sender !== this.bot && MatrixAttachmentGuard.referencesMedia(event)) {
       if (await this.attachmentGuard.enforce(event)) return;
     }
     const conversation = await indexMessage(event, this.domain);

@@ -23,7 +23,9 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   const log = (opts.log ?? createRootLogger(config.logLevel, 'appservice')).child({ module: 'appservice' });
   await connectDatabase(config.mongodbUri);
   const services = createCore(config, log);
-  const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }));
+  const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }), {
+    attachmentCheckTimeoutMs: config.attachments.checkTimeoutMs,
+  });
   const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
   const app = createTransactionListener({
     hsToken: services.registration.hsToken,

@@ -49,6 +49,7 @@ const envSchema = z
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
     /** The largest attachment limit an administrator may set for their network. */
     ATTACHMENT_MAX_BYTES_CEILING: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+    ATTACHMENT_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(5000),
     /**
      * Network administrators choose webhook URLs; by default they may not point into private,
      * loopback or link-local networks (the service's own Synapse, Redis, cloud metadata...).
@@ -109,7 +110,7 @@ export interface Config {
   redisUrl: string;
   provisioning: { concurrency: number; maxRequestsPerSecond: number };
   rateLimit: { requests: number; windowSeconds: number };
-  attachments: { maxBytesCeiling: number };
+  attachments: { maxBytesCeiling: number; checkTimeoutMs: number };
   webhooks: { allowPrivateAddresses: boolean };
   jobs: { lockSeconds: number; stalledCheckSeconds: number };
   customerImport: { maxRows: number; maxBytes: number };
@@ -158,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRequestsPerSecond: e.SYNAPSE_MAX_REQUESTS_PER_SECOND,
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
-    attachments: { maxBytesCeiling: e.ATTACHMENT_MAX_BYTES_CEILING },
+    attachments: { maxBytesCeiling: e.ATTACHMENT_MAX_BYTES_CEILING, checkTimeoutMs: e.ATTACHMENT_CHECK_TIMEOUT_MS },
     webhooks: { allowPrivateAddresses: e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES === 'true' },
     jobs: { lockSeconds: e.PROVISIONING_LOCK_SECONDS, stalledCheckSeconds: e.PROVISIONING_STALLED_CHECK_SECONDS },
     customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },

@@ -1,13 +1,28 @@
 import { type Logger, AppError } from '../../runtime';
-import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
+import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
 import { botUserId } from '../matrix/virtualUsers';
 import { attachmentPolicyOf, checkAttachmentType } from './attachmentPolicy';
 import { conversationIdOfRoom } from '../../store';
 import { ConversationModel, NetworkModel } from '../../store';
 
 const SNIFF_BYTES = 4100;
-const MEDIA_EVENT_TYPES = new Set(['m.file', 'm.image', 'm.video', 'm.audio']);
+const MXC = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/;
+const IMG_SRC = /<img\b[^>]*\bsrc\s*=\s*["']?(mxc:\/\/[^"'\s>]+)/gi;
 
+/**
+ * Every media a message event can make a Matrix client show: `url` (whatever the msgtype, m.text
+ * included), an encrypted `file`, thumbnails in `info`, `<img>` in `formatted_body`, and all of
+ * these again inside an edit's `m.new_content`.
+ */
+export function mediaReferences(content: Record<string, unknown> | undefined, depth = 0): string[] {
+  if (!content || typeof content !== 'object' || depth > 2) return [];
+  const found: unknown[] = [content.url, (content.file as { url?: unknown } | undefined)?.url];
+  const info = content.info as Record<string, unknown> | undefined;
+  if (info && typeof info === 'object') found.push(info.thumbnail_url, (info.thumbnail_file as { url?: unknown } | undefined)?.url);
+  if (typeof content.formatted_body === 'string') for (const m of content.formatted_body.matchAll(IMG_SRC)) found.push(m[1]);
+  const nested = mediaReferences(content['m.new_content'] as Record<string, unknown> | undefined, depth + 1);
+  return [...new Set([...found.filter((u): u is string => typeof u === 'string'), ...nested])];
+}
 /**
  * Rule 7 for attachments sent from Matrix clients, which bypass the portal's upload checks.
  * Decision (README "Attachments from Matrix clients"): the service reads the media from Synapse,
@@ -23,12 +38,14 @@ export class MatrixAttachmentGuard {
     private readonly api: MatrixApi,
     private readonly domain: string,
     private readonly log: Logger,
+    /** How long one file may take to read; a file that cannot be read in time is refused. */
+    private readonly checkTimeoutMs: number,
   ) {
     this.bot = botUserId(domain);
   }
 
-  static isAttachment(event: MatrixEvent): boolean {
-    return MEDIA_EVENT_TYPES.has(String(event.content?.msgtype)) && typeof event.content?.url === 'string';
+  static referencesMedia(event: MatrixEvent): boolean {
+    return mediaReferences(event.content).length > 0;
   }
 
   /** Returns the refusal reason when the attachment was removed, or null when it is allowed. */
@@ -39,7 +56,11 @@ export class MatrixAttachmentGuard {
     if (!conversation) return null;
     const network = await NetworkModel.findById(conversation.networkId).select({ attachments: 1 }).lean();
     const policy = attachmentPolicyOf(network ?? {});
-    const refusal = await this.refusalFor(String(event.content.url), event.sender, policy);
+    let refusal: string | null = null;
+    for (const mxc of mediaReferences(event.content)) {
+      refusal = await this.refusalFor(mxc, event.sender, policy);
+      if (refusal) break;
+    }
     if (!refusal) return null;
     this.log.info({ eventId: event.event_id, sender: event.sender, refusal }, 'removing an attachment sent from a Matrix client');
     await this.api.redact(event.room_id, event.event_id, `guard.${event.event_id}`, undefined, refusal);
@@ -52,26 +73,23 @@ export class MatrixAttachmentGuard {
   }
 
   private async refusalFor(mxc: string, sender: string, policy: { allowedTypes: readonly string[]; maxBytes: number }): Promise<string | null> {
-    const match = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/.exec(mxc);
+    const match = MXC.exec(mxc);
     if (!match) return 'the attachment link is not valid';
-    // Read as the sender: they can always read what they uploaded.
-    const res = await this.api.downloadMedia(match[1]!, match[2]!, sender === this.bot ? this.bot : sender);
-    const head: Buffer[] = [];
-    let size = 0;
-    const reader = res.body!.getReader();
+    // "Could not check" is a refusal: a file nobody could read in time is not let through, and one
+    // slow file holds its room for at most checkTimeoutMs.
+    const signal = AbortSignal.timeout(this.checkTimeoutMs);
+    let head: Buffer;
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > policy.maxBytes) return `the file is larger than ${policy.maxBytes} bytes`;
-        if (Buffer.concat(head).length < SNIFF_BYTES) head.push(Buffer.from(value));
-      }
-    } finally {
-      await reader.cancel().catch(() => undefined);
+      const read = await this.readHead(match[1]!, match[2]!, sender === this.bot ? this.bot : sender, policy.maxBytes, signal);
+      if (read === 'too_large') return `the file is larger than ${policy.maxBytes} bytes`;
+      head = read;
+    } catch (err) {
+      if (!signal.aborted && !(err instanceof MatrixError)) throw err;
+      this.log.info({ mxc, err: (err as Error).message }, 'attachment could not be checked');
+      return 'the attachment could not be checked';
     }
     const { fileTypeFromBuffer } = await import('file-type');
-    const detected = await fileTypeFromBuffer(Buffer.concat(head).subarray(0, SNIFF_BYTES));
+    const detected = await fileTypeFromBuffer(head);
     try {
       checkAttachmentType(policy, detected?.mime);
       return null;
@@ -79,5 +97,30 @@ export class MatrixAttachmentGuard {
       if (err instanceof AppError) return err.message;
       throw err;
     }
+  }
+
+  /** The first bytes of the file (to sniff its type) after reading it whole to know its size. */
+  private async readHead(serverName: string, mediaId: string, asUser: string, maxBytes: number, signal: AbortSignal): Promise<Buffer | 'too_large'> {
+    // Read as the sender: they can always read what they uploaded.
+    const res = await this.api.downloadMedia(serverName, mediaId, asUser, signal);
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    let size = 0;
+    const reader = res.body!.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) return 'too_large';
+        if (headBytes < SNIFF_BYTES) {
+          head.push(Buffer.from(value));
+          headBytes += value.byteLength;
+        }
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    return Buffer.concat(head).subarray(0, SNIFF_BYTES);
   }
 }

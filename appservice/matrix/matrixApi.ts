@@ -336,13 +336,15 @@ export class MatrixApi {
   }
 
   /** Authenticated media download; the caller streams the body. */
-  async downloadMedia(serverName: string, mediaId: string, asUser: string): Promise<Response> {
+  /** `signal` aborts the request and the body's stream (a media reserved but never uploaded makes Synapse wait). */
+  async downloadMedia(serverName: string, mediaId: string, asUser: string, signal?: AbortSignal): Promise<Response> {
     const url = new URL(`${this.baseUrl}/_matrix/client/v1/media/download/${enc(serverName)}/${enc(mediaId)}`);
     url.searchParams.set('user_id', asUser);
     let res: Response;
     try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${this.asToken}` } });
-    } catch {
+      res = await fetch(url, { headers: { authorization: `Bearer ${this.asToken}` }, signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
       throw new UpstreamUnavailableError('synapse');
     }
     if (!res.ok) {
