@@ -6,6 +6,7 @@ import { forgetUnsentMessage, recordSupportMessageNotification } from './domain/
 import { indexMessage, indexRedaction, redactionTarget } from './domain/messageIndex';
 import { MatrixInvites } from './domain/matrixInvites';
 import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
+import { MatrixChatsOff } from './domain/matrixChatsOff';
 import { moveReadMarker } from './domain/readMarkers';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
 import { IndexedMessageModel } from '../store';
@@ -18,6 +19,7 @@ export class MatrixEventHandler implements TransactionHandlers {
   private readonly bot: string;
   private readonly invites: MatrixInvites;
   private readonly attachmentGuard: MatrixAttachmentGuard;
+  private readonly chatsOff: MatrixChatsOff;
 
   constructor(
     private readonly api: MatrixApi,
@@ -28,6 +30,7 @@ export class MatrixEventHandler implements TransactionHandlers {
   ) {
     this.bot = botUserId(domain);
     this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
+    this.chatsOff = new MatrixChatsOff(api, log.child({ module: 'chatsOff' }));
     this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }), opts.attachmentCheckTimeoutMs);
   }
 
@@ -58,6 +61,7 @@ export class MatrixEventHandler implements TransactionHandlers {
 
   private async onMessage(event: MatrixEvent): Promise<void> {
     if (event.unsigned?.redacted_because) return;
+    if (event.sender !== this.bot && (await this.chatsOff.enforce(event))) return;
     if (event.sender !== this.bot && MatrixAttachmentGuard.referencesMedia(event)) {
       if (await this.attachmentGuard.enforce(event)) return;
     }

@@ -7,6 +7,8 @@ const networkSchema = new Schema(
     _id: { type: String, required: true },
     name: { type: String, required: true },
     chatsEnabled: { type: Boolean, default: true },
+    /** When chatsEnabled last changed: messages from Matrix clients after it follow the new state. */
+    chatsToggledAt: { type: Date },
     communityVisibility: { type: String, enum: COMMUNITY_VISIBILITIES, default: 'network_members' },
     attachments: {
       allowedTypes: {
@@ -51,8 +53,9 @@ export async function upsertNetwork(
   networkId: string,
   fields: { name: string; chatsEnabled?: boolean; communityVisibility?: NetworkDoc['communityVisibility'] },
 ): Promise<NetworkDoc> {
-  const network = await NetworkModel.findOneAndUpdate({ _id: networkId }, { $set: fields }, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true }).lean<NetworkDoc>();
-  return network!;
+  const { chatsEnabled, ...rest } = fields;
+  const network = await NetworkModel.findOneAndUpdate({ _id: networkId }, { $set: rest }, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true }).lean<NetworkDoc>();
+  return chatsEnabled === undefined || chatsEnabled === network!.chatsEnabled ? network! : (await setChatsEnabled(networkId, chatsEnabled))!;
 }
 
 /** Sets and unsets settings fields (dotted paths) of an existing network; returns it after, or null. */
@@ -60,6 +63,12 @@ export async function updateNetworkSettings(networkId: string, set: Record<strin
   if (Object.keys(set).length + Object.keys(unset).length > 0) {
     await NetworkModel.updateOne({ _id: networkId }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
   }
+  return findNetwork(networkId);
+}
+
+/** Sets the chats flag; the time moves only when the flag does. Null: no such network. */
+export async function setChatsEnabled(networkId: string, enabled: boolean): Promise<NetworkDoc | null> {
+  await NetworkModel.updateOne({ _id: networkId, chatsEnabled: { $ne: enabled } }, { $set: { chatsEnabled: enabled, chatsToggledAt: new Date() } });
   return findNetwork(networkId);
 }
 

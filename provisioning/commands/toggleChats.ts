@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../runtime';
-import { targetChatsToggle, updateNetworkSettings, type NetworkDoc } from '../../store';
+import { setChatsEnabled, targetChatsToggle, type NetworkDoc } from '../../store';
 import type { ProvisioningQueue } from '../provisioningQueue';
 
 /**
@@ -9,7 +9,7 @@ import type { ProvisioningQueue } from '../provisioningQueue';
  * same state queues nothing new.
  */
 export async function toggleChats(queue: ProvisioningQueue, networkId: string, enabled: boolean): Promise<{ network: NetworkDoc; jobId: string }> {
-  const network = await updateNetworkSettings(networkId, { chatsEnabled: enabled });
+  const network = await setChatsEnabled(networkId, enabled);
   if (!network) throw new NotFoundError('network');
   return { network, jobId: await queueChatsFanout(queue, networkId, network.chatsEnabled) };
 }

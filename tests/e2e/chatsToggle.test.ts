@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { updateNetworkSettings } from '../../store';
+import { setChatsEnabled } from '../../store';
 import type { MatrixError } from '../../appservice/matrix/matrixApi';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
@@ -110,7 +110,7 @@ describe('chats toggle', () => {
     await eventually('the room to turn read-only', async () => (await SavedPowerLevelsModel.exists({ _id: roomId })) !== null, 60000);
     await eventually('the read-only power levels', async () => !isDeepStrictEqual(await matrix.getState(roomId, 'm.room.power_levels'), before), 60000);
     // The flag alone, as if the fan-out were still queued behind other networks' work.
-    await updateNetworkSettings(n.net, { chatsEnabled: true });
+    await setChatsEnabled(n.net, true);
     const reply = await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('alice'), { txnId: 'before-fan-out', body: 'first one back' });
     expect(reply.status).toBe(201);
     expect(await matrix.getState(roomId, 'm.room.power_levels')).toEqual(before);
