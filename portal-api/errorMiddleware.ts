@@ -38,6 +38,10 @@ export function errorMiddleware(): Middleware<PortalState> {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isDatabaseError(err)) return new UpstreamUnavailableError('mongodb');
+  // Synapse's own size limits (an upload over max_upload_size, an event over 64 KiB): the caller's to fix.
+  if (err instanceof MatrixError && (err.status === 413 || err.errcode === 'M_TOO_LARGE')) {
+    return new AppError('payload_too_large', 413, 'the message or file is larger than the homeserver accepts');
+  }
   // Synapse overloaded (still rate limiting after the client's own retries) or failing: retry later.
   if (err instanceof MatrixError && (err.status === 429 || err.status >= 500)) {
     return new UpstreamUnavailableError('synapse', Math.max(1, Math.ceil((err.retryAfterMs ?? 5000) / 1000)));

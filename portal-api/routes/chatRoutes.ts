@@ -13,6 +13,17 @@ const chatParams = z.object({ chatId: z.string().regex(/^ch_[A-Za-z0-9_-]{16}$/,
 const txnId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and ._~- only');
 /** A Matrix event id (room versions 4+: "$" and URL-safe base64). */
 const messageIdSchema = z.string().regex(/^\$[A-Za-z0-9+/=_-]{1,254}$/, 'not a message id');
+/**
+ * A message's text. Synapse refuses events over 64 KiB of JSON. Without control characters
+ * (refused here, except tab and line breaks; JSON escapes them to 6 bytes each) 20,000 UTF-16 units
+ * are at most 60,000 bytes of UTF-8 (3 per unit), so every text this accepts fits in an event.
+ */
+const messageText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(20000)
+  .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters (tab and line breaks are fine)');
 const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
 export function chatRoutes(deps: PortalDeps) {
   const { conversations, readMarkers, unsend, attachments } = deps.services;
@@ -100,7 +111,7 @@ export function chatRoutes(deps: PortalDeps) {
       summary: 'Send text; the same txnId never creates a second message',
       roles: ['customer', 'admin'],
       params: chatParams,
-      body: z.strictObject({ txnId, body: z.string().trim().min(1).max(20000) }),
+      body: z.strictObject({ txnId, body: messageText }),
       status: 201,
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);

@@ -125,6 +125,18 @@ describe('containment: bad input cannot sink the API', () => {
     }
   });
 
+  test('a text Synapse could not store is a 400 naming the field; the longest text that fits is sent', async () => {
+    const n = await createNetwork(s, { customers: { ada: { displayName: 'Ada' }, bo: { displayName: 'Bo' } } });
+    const chat = (await s.api('POST', '/v1/chats', n.customer('ada'), { userId: 'bo' })).body;
+    const controls = await s.api('POST', `/v1/chats/${chat.id}/messages`, n.customer('ada'), { txnId: 'ctl', body: `x${'\u0001'.repeat(15000)}x` });
+    expect({ status: controls.status, code: controls.body.error?.code, field: controls.body.error?.field }).toEqual({ status: 400, code: 'invalid_request', field: 'body' });
+    // 20,000 three-byte characters: 60 KB of UTF-8, within Synapse's 64 KiB event limit.
+    const longest = await s.api('POST', `/v1/chats/${chat.id}/messages`, n.customer('ada'), { txnId: 'cjk', body: '漢'.repeat(20000) });
+    expect(longest.status).toBe(201);
+    const history = await s.api('GET', `/v1/chats/${chat.id}/messages?limit=5`, n.customer('bo'));
+    expect(history.body.messages.map((m: { body: string }) => m.body.length)).toEqual([20000]);
+  });
+
   test('an unknown HTTP method is a JSON 405, not a plain-text 501', async () => {
     // fetch refuses to send TRACE; a plain HTTP request does what a scanner would.
     const url = new URL(`${s.baseUrl}/v1/chats`);

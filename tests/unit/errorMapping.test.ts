@@ -17,6 +17,10 @@ describe('error mapping', () => {
     expect(toAppError(new MatrixError(500, 'M_UNKNOWN', 'Internal server error')).code).toBe('upstream_unavailable');
   });
 
+  test("over Synapse's size limits (an upload over max_upload_size) → 413, not 500", () => {
+    expect(toAppError(new MatrixError(413, 'M_TOO_LARGE', 'Upload request body is too large'))).toMatchObject({ code: 'payload_too_large', status: 413 });
+  });
+
   test('a MongoDB outage → 503', () => {
     const err = Object.assign(new Error('connection refused'), { name: 'MongoServerSelectionError' });
     expect(toAppError(err)).toMatchObject({ code: 'upstream_unavailable', status: 503 });
