@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ChatsDisabledError, NotFoundError } from '../../runtime';
-import { ConversationModel, findAdministrator, findNetwork, type NetworkDoc } from '../../store';
+import { ConversationModel, findAdministrator, findCustomer, findNetwork, type NetworkDoc } from '../../store';
 import type { Actor, Conversation } from './conversation';
 
 /** Conversations whose room exists, kept in memory for the access checks of chat routes. */
@@ -25,10 +25,10 @@ export class ConversationAccess {
     if (!conversation || conversation.networkId !== actor.networkId) throw new NotFoundError('chat');
     const participates = actor.kind === 'customer' ? conversation.customerIds.includes(actor.id) : conversation.kind === 'support';
     if (!participates) throw new NotFoundError('chat');
-    if (actor.kind === 'admin') {
-      const admin = await findAdministrator(actor.networkId, actor.id);
-      if (admin?.status !== 'active') throw new NotFoundError('chat');
-    }
+    // Only active people use their conversations: a deactivated customer's token (or a removed
+    // administrator's) opens nothing, whatever it still says.
+    const person = actor.kind === 'admin' ? await findAdministrator(actor.networkId, actor.id) : await findCustomer(actor.networkId, actor.id);
+    if (person?.status !== 'active') throw new NotFoundError('chat');
     return conversation;
   }
 

@@ -137,6 +137,20 @@ describe('containment: bad input cannot sink the API', () => {
     expect(history.body.messages.map((m: { body: string }) => m.body.length)).toEqual([20000]);
   });
 
+  test("a deactivated customer's token opens none of their conversations", async () => {
+    const n = await createNetwork(s, { customers: { ada: { displayName: 'Ada' }, bo: { displayName: 'Bo' } } });
+    const chat = (await s.api('POST', '/v1/chats', n.customer('ada'), { userId: 'bo' })).body;
+    const send = (txnId: string) => s.api('POST', `/v1/chats/${chat.id}/messages`, n.customer('ada'), { txnId, body: 'hello' });
+    expect((await send('before')).status).toBe(201);
+    const off = await s.api('PUT', `/v1/networks/${n.net}/customers/ada`, n.service, { kind: 'member', displayName: 'Ada', status: 'deactivated' });
+    expect(off.status).toBe(200);
+    expect((await send('after')).status).toBe(404);
+    expect((await s.api('GET', `/v1/chats/${chat.id}/messages`, n.customer('ada'))).status).toBe(404);
+    // Bo still reads the conversation, and sees only the message from before.
+    const history = await s.api('GET', `/v1/chats/${chat.id}/messages`, n.customer('bo'));
+    expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['hello']);
+  });
+
   test('an unknown HTTP method is a JSON 405, not a plain-text 501', async () => {
     // fetch refuses to send TRACE; a plain HTTP request does what a scanner would.
     const url = new URL(`${s.baseUrl}/v1/chats`);
