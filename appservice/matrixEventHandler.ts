@@ -43,9 +43,8 @@ export class MatrixEventHandler implements TransactionHandlers {
         if (event.sender !== this.bot && !event.unsigned?.redacted_because) await this.attachmentGuard.enforce(event);
         return;
       case 'm.room.redaction':
-        await indexRedaction(event, this.domain);
         // Unsent in a Matrix client: the administrators' notification about it goes too.
-        if (redactionTarget(event)) await forgetUnsentMessage(redactionTarget(event)!);
+        if (await indexRedaction(event, this.domain)) await forgetUnsentMessage(redactionTarget(event)!);
         return;
       case 'm.room.member':
         if (event.content?.membership === 'invite' && event.sender !== this.bot && parseVirtualUserId(event.state_key ?? '', this.domain)) {
