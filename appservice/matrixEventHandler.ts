@@ -7,6 +7,7 @@ import { indexMessage, indexRedaction, redactionTarget } from './domain/messageI
 import { MatrixInvites } from './domain/matrixInvites';
 import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
 import { MatrixChatsOff } from './domain/matrixChatsOff';
+import { MatrixNames } from './domain/matrixNames';
 import { moveReadMarker } from './domain/readMarkers';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
 import { IndexedMessageModel } from '../store';
@@ -20,6 +21,7 @@ export class MatrixEventHandler implements TransactionHandlers {
   private readonly invites: MatrixInvites;
   private readonly attachmentGuard: MatrixAttachmentGuard;
   private readonly chatsOff: MatrixChatsOff;
+  private readonly names: MatrixNames;
 
   constructor(
     private readonly api: MatrixApi,
@@ -31,6 +33,7 @@ export class MatrixEventHandler implements TransactionHandlers {
     this.bot = botUserId(domain);
     this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
     this.chatsOff = new MatrixChatsOff(api, log.child({ module: 'chatsOff' }));
+    this.names = new MatrixNames(api, domain, log.child({ module: 'names' }));
     this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }), opts.attachmentCheckTimeoutMs);
   }
 
@@ -50,6 +53,7 @@ export class MatrixEventHandler implements TransactionHandlers {
         if (event.content?.membership === 'invite' && event.sender !== this.bot && parseVirtualUserId(event.state_key ?? '', this.domain)) {
           await this.invites.handleInvite(event.room_id, event.sender, event.state_key!);
         }
+        if (event.content?.membership === 'join') await this.names.enforce(event);
         return;
     }
   };

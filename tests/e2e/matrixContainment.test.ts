@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { directKey, supportKey } from '../../appservice';
-import { startServices, type TestServices } from '../support/harness';
+import { eventually, startServices, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
 /**
@@ -74,6 +74,19 @@ describe('containment: a Matrix client cannot step outside the rules', () => {
     // The room directory lists nothing.
     const directory = await matrix('eve', 'GET', '/_matrix/client/v3/publicRooms');
     expect(directory).toMatchObject({ status: 200, body: { chunk: [] } });
+  });
+
+  test('a customer cannot rename themself, globally or in one room: the host platform\'s name comes back', async () => {
+    const me = encodeURIComponent(sessions.ada!.userId);
+    const memberPath = `/_matrix/client/v3/rooms/${encodeURIComponent(chatRoomId)}/state/m.room.member/${me}`;
+    const member = await matrix('ada', 'GET', memberPath);
+    expect(member.body?.displayname).toBe('Ada Hidden-Surname');
+    // Globally...
+    expect((await matrix('ada', 'PUT', `/_matrix/client/v3/profile/${me}/displayname`, { displayname: 'Support team' })).status).toBe(200);
+    await eventually('the global name to come back', async () => (await matrix('bo', 'GET', `/_matrix/client/v3/profile/${me}`)).body?.displayname === 'Ada Hidden-Surname', 20000);
+    // ...and in one room only.
+    expect((await matrix('ada', 'PUT', memberPath, { ...member.body, displayname: 'Support team' })).status).toBe(200);
+    await eventually('the room name to come back', async () => (await matrix('bo', 'GET', memberPath)).body?.displayname === 'Ada Hidden-Surname', 20000);
   });
 
   test("a conversation's alias cannot be computed from who is in it", async () => {
