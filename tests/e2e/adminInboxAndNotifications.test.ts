@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { NOTIFICATION_DELIVERY_QUEUE } from '../../provisioning';
 import { WebhookDeliveryModel } from '../../store';
+import { untilWebhooksQuiet } from '../support/webhooks';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
@@ -212,28 +210,8 @@ describe('administrators: support inbox and notifications', () => {
   });
 
   test('every customer message reached the webhook exactly once, counted when the system is quiet', async () => {
-    // Quiet: every delivery of the network is settled in MongoDB and its job is finished in the
-    // queue (no attempt waiting or retrying), and nothing more arrives for a few relay intervals.
-    const connection = new Redis(s.config.redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection });
-    try {
-      await eventually(
-        'every webhook delivery settled',
-        async () => {
-          const deliveries = await WebhookDeliveryModel.find({ networkId: n.net }).lean();
-          if (deliveries.length < customerMessages.length || deliveries.some((d) => d.status === 'pending' || d.status === 'queued')) return null;
-          const states = await Promise.all(deliveries.map(async (d) => (await queue.getJob(d._id))?.getState()));
-          return states.every((state) => state === 'completed' || state === 'failed');
-        },
-        60000,
-      );
-    } finally {
-      await queue.close();
-      connection.disconnect();
-    }
-    const heard = received.length;
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(received.length).toBe(heard);
+    // Counted when quiet: every delivery settled and its job finished, and no hit for a while after.
+    await untilWebhooksQuiet(s.config.redisUrl, n.net, customerMessages.length, { hits: received });
 
     const successes: Record<string, number> = {};
     for (const r of received.filter((x) => x.answered === 200)) {
