@@ -56,17 +56,22 @@ export async function startWebhookReceiver(answer: (hitsSoFar: number) => number
 export async function untilWebhooksQuiet(redisUrl: string, networkId: string, atLeast: number, receiver: { hits: unknown[] }): Promise<void> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection });
+  let last = '';
   try {
     await eventually(
       'every webhook delivery settled',
       async () => {
         const deliveries = await WebhookDeliveryModel.find({ networkId }).lean();
-        if (deliveries.length < atLeast || deliveries.some((d) => d.status === 'pending' || d.status === 'queued')) return null;
-        const states = await Promise.all(deliveries.map(async (d) => (await queue.getJob(d._id))?.getState()));
-        return states.every((state) => state === 'completed' || state === 'failed');
+        const states = await Promise.all(deliveries.map(async (d) => `${d.status}/${(await (await queue.getJob(d._id))?.getState()) ?? 'no job'}`));
+        const tally: Record<string, number> = {};
+        for (const state of states) tally[state] = (tally[state] ?? 0) + 1;
+        last = JSON.stringify(tally);
+        return deliveries.length >= atLeast && Object.keys(tally).every((k) => /^(delivered|failed|skipped)\/(completed|failed)$/.test(k));
       },
       60000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (${atLeast} expected; deliveries by status/job state: ${last})`);
+    });
   } finally {
     await queue.close();
     connection.disconnect();
