@@ -63,14 +63,29 @@ export async function startNotificationDelivery(
   await worker.waitUntilReady();
 
   let stopped = false;
-  let relaying: Promise<void> = Promise.resolve();
+  const enqueue = (deliveryId: string) => queue.add('deliver-webhook', { deliveryId }, { jobId: deliveryId });
+  // Marked "queued" before the job exists, so that once it does only the job writes the delivery:
+  // FerretDB applies an update to the document as it read it, so a "queued" mark landing after the
+  // job's "delivered" would undo it (the delivery stayed "queued" for good). A failed enqueue puts
+  // the mark back; one a crash interrupted is queued again at the next start (the job id keeps a
+  // delivery that was queued after all from being queued twice).
   const relay = async () => {
     const pending = await WebhookDeliveryModel.find({ status: 'pending' }).sort({ createdAt: 1 }).limit(RELAY_BATCH).lean();
     for (const delivery of pending) {
-      await queue.add('deliver-webhook', { deliveryId: delivery._id }, { jobId: delivery._id });
       await WebhookDeliveryModel.updateOne({ _id: delivery._id, status: 'pending' }, { $set: { status: 'queued' } });
+      await enqueue(delivery._id).catch(async (err) => {
+        await WebhookDeliveryModel.updateOne({ _id: delivery._id, status: 'queued' }, { $set: { status: 'pending' } }).catch(() => undefined);
+        throw err;
+      });
     }
   };
+  let relaying: Promise<void> = WebhookDeliveryModel.find({ status: 'queued' })
+    .select({ _id: 1 })
+    .lean()
+    .then(async (queued) => {
+      for (const delivery of queued) await enqueue(delivery._id);
+    })
+    .catch((err) => log.warn({ err: (err as Error).message }, 'could not queue the deliveries marked before a restart'));
   const timer = setInterval(() => {
     relaying = relaying
       .then(() => (stopped ? undefined : relay()))

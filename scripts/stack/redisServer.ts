@@ -8,8 +8,11 @@ import { runInstallScript, startProcess, tail, waitFor, type ManagedProcess } fr
 export interface RedisHandle {
   url: string;
   kind: 'external' | 'local';
-  /** Stops and starts the same server on the same port and data (for fault tests). */
-  restart(downMs?: number): Promise<void>;
+  /**
+   * Stops and starts the same server on the same port and data (for fault tests). `kill` stops it
+   * with SIGKILL (what the AOF had not synced yet is lost); `whileDown` runs while it is gone.
+   */
+  restart(downMs?: number, opts?: { kill?: boolean; whileDown?: () => Promise<unknown> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,9 +51,9 @@ export async function startRedis(opts: { dataDir: string; externalUrl?: string }
   return {
     url,
     kind: 'local',
-    async restart(downMs = 1000) {
-      await proc.stop();
-      await new Promise((r) => setTimeout(r, downMs));
+    async restart(downMs = 1000, opts = {}) {
+      await (opts.kill ? proc.kill() : proc.stop());
+      await Promise.all([new Promise((r) => setTimeout(r, downMs)), opts.whileDown?.()]);
       proc = await launch();
     },
     stop: () => proc.stop(),

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { WebhookDeliveryModel } from '../../store';
+import { untilWebhooksQuiet } from '../support/webhooks';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
@@ -61,6 +63,8 @@ describe('administrators: support inbox and notifications', () => {
   let bobChat: string;
   let aliceChat: string;
   let aliceMessage: string;
+  /** Every message a customer sent in a support conversation: each is one webhook delivery. */
+  const customerMessages: string[] = [];
 
   test('an administrator opens a support chat with a non-member who hides their name; asking twice returns it', async () => {
     const first = await s.api('POST', `/v1/networks/${n.net}/chats`, n.admin('ada'), { customerId: 'bob' });
@@ -75,10 +79,12 @@ describe('administrators: support inbox and notifications', () => {
   });
 
   test('customer messages land in the inbox newest first, with unread counts per administrator', async () => {
-    expect((await s.api('POST', `/v1/chats/${bobChat}/messages`, n.customer('bob'), { txnId: 'b1', body: 'is the printer fixed?' })).status).toBe(201);
+    const fromBob = await s.api('POST', `/v1/chats/${bobChat}/messages`, n.customer('bob'), { txnId: 'b1', body: 'is the printer fixed?' });
+    expect(fromBob.status).toBe(201);
     aliceChat = (await s.api('POST', '/v1/chats/support', n.customer('alice'))).body.id;
     const sent = await s.api('POST', `/v1/chats/${aliceChat}/messages`, n.customer('alice'), { txnId: 'a1', body: 'I need a locker' });
     aliceMessage = sent.body.id;
+    customerMessages.push(fromBob.body.id, aliceMessage);
 
     const inbox = await eventually('both chats in the inbox, newest first', async () => {
       const res = await s.api('GET', `/v1/networks/${n.net}/chats`, n.admin('max'));
@@ -163,6 +169,7 @@ describe('administrators: support inbox and notifications', () => {
     const bobId = virtualUsers.userId({ kind: 'customer', networkId: n.net, id: 'bob' });
     const roomId = (await s.api('GET', `/v1/chats/${bobChat}`, n.customer('bob'))).body.matrixRoomId;
     const eventId = await matrix.sendEvent(roomId, 'm.room.message', `element-${Date.now()}`, { msgtype: 'm.text', body: 'sent from Element' }, bobId);
+    customerMessages.push(eventId);
     const notification = await eventually('the notification of the Matrix-client message', async () => {
       const res = await s.api('GET', `/v1/networks/${n.net}/notifications?unreadOnly=true`, n.admin('ada'));
       return res.body.notifications.find((x: { messageId: string }) => x.messageId === eventId);
@@ -172,6 +179,7 @@ describe('administrators: support inbox and notifications', () => {
 
   test('an unsent customer message leaves no preview in the notification list', async () => {
     const sent = await s.api('POST', `/v1/chats/${aliceChat}/messages`, n.customer('alice'), { txnId: 'a2', body: 'my door code is 4711' });
+    customerMessages.push(sent.body.id);
     await eventually('the notification', async () => {
       const res = await s.api('GET', `/v1/networks/${n.net}/notifications`, n.admin('ada'));
       return res.body.notifications.some((x: { messageId: string }) => x.messageId === sent.body.id);
@@ -199,6 +207,20 @@ describe('administrators: support inbox and notifications', () => {
       cursor = res.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['alice', 'bob', 'carl']);
+  });
+
+  test('every customer message reached the webhook exactly once, counted when the system is quiet', async () => {
+    // Counted when quiet: every delivery settled and its job finished, and no hit for a while after.
+    await untilWebhooksQuiet(s.config.redisUrl, n.net, customerMessages.length, { hits: received });
+
+    const successes: Record<string, number> = {};
+    for (const r of received.filter((x) => x.answered === 200)) {
+      const id = (JSON.parse(r.body) as { message: { id: string } }).message.id;
+      successes[id] = (successes[id] ?? 0) + 1;
+    }
+    expect(successes).toEqual(Object.fromEntries(customerMessages.map((id) => [id, 1])));
+    const statuses = (await WebhookDeliveryModel.find({ networkId: n.net }).lean()).map((d) => d.status);
+    expect(statuses).toEqual(customerMessages.map(() => 'delivered'));
   });
 
   test('settings: read back, changed field by field, and a webhook URL needs a secret', async () => {

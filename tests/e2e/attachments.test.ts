@@ -165,9 +165,14 @@ describe('attachments', () => {
     expect((await history()).length).toBe(messagesBefore);
   });
 
-  test('a text file, which has no recognisable content type, is refused', async () => {
+  test('a text file, which has no recognisable content type, is refused and nothing is stored', async () => {
+    const mediaBefore = countMediaFiles();
+    const messagesBefore = await history();
     const res = await upload(n.customer('alice'), Buffer.from('just some words'), 'notes.pdf', 'att-txt-1');
     expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('unsupported_media_type');
+    expect(countMediaFiles()).toBe(mediaBefore);
+    expect(await history()).toEqual(messagesBefore);
   });
 
   test('the same txnId sent twice, also concurrently, makes one attachment message and stores the file once', async () => {

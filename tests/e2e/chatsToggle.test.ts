@@ -118,6 +118,16 @@ describe('chats toggle', () => {
   });
 
   test("another network's customers and administrators do not find this network's chats or media", async () => {
+    const { matrix, virtualUsers } = s.all.appservice.services;
+    const roomId = (await ConversationModel.findById(chatId).lean())!.roomId!;
+    const bobId = virtualUsers.userId({ kind: 'customer', networkId: n.net, id: 'bob' });
+    const members = async () =>
+      Object.keys((await matrix.request<{ joined: Record<string, unknown> }>('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, { asUser: bobId })).joined).sort();
+    /** The room's messages on Synapse, newest first, as a participant's Matrix client sees them. */
+    const roomMessages = async () =>
+      (await matrix.messages(roomId, bobId, { limit: 100, dir: 'b', filter: { types: ['m.room.message'] } })).chunk.map((e) => ({ id: e.event_id, sender: e.sender, body: e.content?.body }));
+    const membersBefore = await members();
+    const messagesBefore = await roomMessages();
     const other = await createNetwork(s, { customers: { alice: { displayName: 'Other Alice' } }, admins: { ada: 'Other Ada' } });
     for (const tok of [other.customer('alice'), other.admin('ada')]) {
       for (const path of [`/v1/chats/${chatId}`, `/v1/chats/${chatId}/messages`, `/v1/chats/${chatId}/media/${mediaId}`]) {
@@ -127,5 +137,8 @@ describe('chats toggle', () => {
       const send = await s.api('POST', `/v1/chats/${chatId}/messages`, tok, { txnId: 'intruder', body: 'hello?' });
       expect(send.status).toBe(404);
     }
+    // Nothing was sent and nobody entered the room: Synapse's room is as it was.
+    expect(await roomMessages()).toEqual(messagesBefore);
+    expect(await members()).toEqual(membersBefore);
   });
 });

@@ -69,9 +69,11 @@ describe('community page and starting chats', () => {
     const viaPost = await startChat('vera', 'otto', { type: 'feed_post', id: 'p-otto' });
     expect(viaPost.status).toBe(200);
     expect(viaPost.body.kind).toBe('direct');
-    // A post by someone else does not reach Lena; a private booking reaches nobody.
+    // A post by someone else does not reach Lena; a booking Lena is not part of does not reach Otto.
     expect((await startChat('vera', 'lena', { type: 'feed_post', id: 'p-otto' })).body.error.code).toBe('recipient_not_reachable');
     expect((await startChat('lena', 'otto', { type: 'booking', id: 'b-private' })).body.error.code).toBe('recipient_not_reachable');
+    // Vera and Otto have a chat now: any way in returns it (rule 6). The booking path itself, and an
+    // unshared booking's participants, are proven on pairs without a chat below.
     const viaBooking = await startChat('otto', 'vera', { type: 'booking', id: 'b-shared' });
     expect(viaBooking.body.id).toBe(viaPost.body.id);
   });
@@ -175,5 +177,95 @@ describe('community page and starting chats', () => {
     const expected = ['lena+vera', 'hugo+vera', 'otto+vera'];
     await eventually('chats ordered by activity', async () => JSON.stringify(await order()) === JSON.stringify(expected));
     expect(await order()).toEqual(expected);
+  });
+});
+
+/**
+ * Rule 4 on pairs that have no chat yet: `openDirect` returns an existing conversation before it
+ * looks at the path, so only a first chat shows which path opened it (or what refused it).
+ */
+describe('context paths open the first chat of a pair (rule 4)', () => {
+  let s: TestServices;
+  let n: NetworkFixture;
+
+  beforeAll(async () => {
+    s = await startServices();
+    n = await createNetwork(s, {
+      communityVisibility: 'administrators',
+      locations: ['north', 'south'],
+      customers: {
+        ana: { displayName: 'Ana Arnold', locationIds: ['north'] },
+        ben: { displayName: 'Ben Berg', locationIds: ['south'] },
+        cai: { displayName: 'Cai Carter', locationIds: ['north'] },
+        dan: { displayName: 'Dan Dahl', locationIds: ['south'] },
+        eli: { displayName: 'Eli Eng', locationIds: ['south'] },
+      },
+    });
+    const put = async (path: string, body: unknown) => expect((await s.api('PUT', `/v1/networks/${n.net}${path}`, n.service, body)).status).toBe(200);
+    await put('/bookings/b-team', { participantIds: ['ana', 'ben'], shared: true });
+    await put('/bookings/b-solo', { participantIds: ['cai', 'dan'], shared: false });
+    await put('/feed-posts/p-dan', { authorId: 'dan', createdAt: new Date().toISOString() });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  const startChat = (from: string, to: string, via?: { type: string; id?: string }) =>
+    s.api('POST', '/v1/chats', n.customer(from), { userId: to, ...(via ? { via } : {}) });
+  /** Who `who` has a chat with, from their own chat list. */
+  const partnersOf = async (who: string) => {
+    const res = await s.api('GET', '/v1/chats', n.customer(who));
+    expect(res.status).toBe(200);
+    return (res.body.chats as Array<{ customerIds: string[] }>).flatMap((c) => c.customerIds.filter((id) => id !== who)).sort();
+  };
+  const setVisibility = async (communityVisibility: string) =>
+    expect((await s.api('PUT', `/v1/networks/${n.net}`, n.service, { name: 'Flex Offices', communityVisibility })).status).toBe(200);
+  const refusal = { status: 403, code: 'recipient_not_reachable' };
+  const outcome = (res: { status: number; body: any }) => ({ status: res.status, code: res.body?.error?.code });
+
+  test('a shared booking opens a new chat between its participants when the Community page lists nobody', async () => {
+    await setVisibility('administrators');
+    expect(await partnersOf('ana')).toEqual([]);
+    // Nothing else reaches Ben: the Community page lists nobody.
+    expect(outcome(await startChat('ana', 'ben', { type: 'community' }))).toEqual(refusal);
+
+    const opened = await startChat('ana', 'ben', { type: 'booking', id: 'b-team' });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ kind: 'direct', customerIds: ['ana', 'ben'] });
+    expect(opened.body.matrixRoomId).toMatch(/^!/);
+    expect(await partnersOf('ana')).toEqual(['ben']);
+    expect(await partnersOf('ben')).toEqual(['ana']);
+  });
+
+  test('an unshared booking reaches none of its participants; shared, the same booking does', async () => {
+    await setVisibility('administrators');
+    expect(outcome(await startChat('cai', 'dan', { type: 'booking', id: 'b-solo' }))).toEqual(refusal);
+    expect(outcome(await startChat('dan', 'cai', { type: 'booking', id: 'b-solo' }))).toEqual(refusal);
+    expect(await partnersOf('cai')).toEqual([]);
+    expect(await partnersOf('dan')).toEqual([]);
+
+    // The same pair and booking, now shared: `shared` was all that refused them.
+    expect((await s.api('PUT', `/v1/networks/${n.net}/bookings/b-solo`, n.service, { participantIds: ['cai', 'dan'], shared: true })).status).toBe(200);
+    const opened = await startChat('cai', 'dan', { type: 'booking', id: 'b-solo' });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ kind: 'direct', customerIds: ['cai', 'dan'] });
+    expect(await partnersOf('cai')).toEqual(['dan']);
+  });
+
+  test("a Feed post opens a new chat with its author, whom location_members does not list to the viewer", async () => {
+    await setVisibility('location_members');
+    const listed = await s.api('GET', '/v1/community', n.customer('ana'));
+    expect(listed.body.people.map((p: { customerId: string }) => p.customerId)).toEqual(['cai']);
+    const before = await partnersOf('ana');
+    expect(before).not.toContain('dan');
+    expect(outcome(await startChat('ana', 'dan', { type: 'community' }))).toEqual(refusal);
+    // Dan's post reaches Dan only.
+    expect(outcome(await startChat('ana', 'eli', { type: 'feed_post', id: 'p-dan' }))).toEqual(refusal);
+
+    const opened = await startChat('ana', 'dan', { type: 'feed_post', id: 'p-dan' });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ kind: 'direct', customerIds: ['ana', 'dan'] });
+    expect(await partnersOf('ana')).toEqual([...before, 'dan'].sort());
+    expect(await partnersOf('eli')).toEqual([]);
   });
 });

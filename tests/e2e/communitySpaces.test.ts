@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startServices, uniqueId, eventually, type TestServices } from '../support/harness';
 import { LocationModel, NetworkModel } from '../../store';
 
@@ -16,27 +19,76 @@ describe('community spaces', () => {
     await s?.stop();
   });
 
-  async function session(token: string) {
+  type MatrixClient = <T>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+
+  async function session(token: string): Promise<MatrixClient> {
     const res = await s.api('POST', '/v1/me/matrix-session', token);
     expect(res.status).toBe(200);
     const { homeserverUrl, accessToken } = res.body as { homeserverUrl: string; accessToken: string };
-    return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    return async <T>(method: string, path: string, body?: unknown) => {
       const r = await fetch(homeserverUrl + path, {
         method,
         headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return (await r.json()) as T;
+      return { status: r.status, body: (await r.json()) as T };
     };
   }
 
   const userId = (id: string, kind: 'customer' | 'admin' = 'customer') =>
     s.all.appservice.services.virtualUsers.userId({ kind, networkId: net, id });
 
-  /** The joined members of a space as a Matrix client sees them (empty when it cannot see it). */
-  async function membersSeenBy(client: Awaited<ReturnType<typeof session>>, space: string): Promise<string[]> {
-    const res = await client<{ joined?: Record<string, unknown> }>('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/joined_members`);
-    return Object.keys(res.joined ?? {}).sort();
+  /** What a Matrix client sees when it is not in a space: Synapse's refusal, not an empty list. */
+  const NOT_A_MEMBER = 'not a member';
+
+  /** The joined members of a space as a Matrix client sees them; any answer but these two fails the test. */
+  async function membersSeenBy(client: MatrixClient, space: string): Promise<string[] | typeof NOT_A_MEMBER> {
+    const res = await client<{ joined?: Record<string, unknown>; errcode?: string; error?: string }>(
+      'GET',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/joined_members`,
+    );
+    if (res.status === 403 && res.body.errcode === 'M_FORBIDDEN') return NOT_A_MEMBER;
+    if (res.status !== 200 || !res.body.joined) throw new Error(`joined_members of ${space} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return Object.keys(res.body.joined).sort();
+  }
+
+  /** Synapse's user directory as the client searches it; an error fails the test (it is never "nobody found"). */
+  async function directorySearch(client: MatrixClient, term: string): Promise<string[]> {
+    const res = await client<{ results?: Array<{ user_id: string }> }>('POST', '/_matrix/client/v3/user_directory/search', { search_term: term, limit: 50 });
+    if (res.status !== 200 || !Array.isArray(res.body.results)) throw new Error(`user directory search answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.results.map((r) => r.user_id).sort();
+  }
+
+  /** A user outside the appservice's namespace (shared-secret registration) in a public room of their own. */
+  async function ordinaryUserInPublicRoom(displayname: string): Promise<string> {
+    const base = s.config.synapse.url;
+    const secret = readFileSync(join(process.env.TEST_DATA_DIR!, 'synapse', 'registration_shared_secret'), 'utf8').trim();
+    const username = uniqueId('probe').toLowerCase();
+    const password = `pw-${username}`;
+    const { nonce } = (await (await fetch(`${base}/_synapse/admin/v1/register`)).json()) as { nonce: string };
+    const mac = createHmac('sha1', secret).update(`${nonce}\0${username}\0${password}\0notadmin`).digest('hex');
+    const registered = await fetch(`${base}/_synapse/admin/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nonce, username, password, displayname, admin: false, mac }),
+    });
+    const user = (await registered.json()) as { user_id: string; access_token: string };
+    expect(registered.status).toBe(200);
+    const room = await fetch(`${base}/_matrix/client/v3/createRoom`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ preset: 'public_chat', name: `${displayname}'s room` }),
+    });
+    expect(room.status).toBe(200);
+    return user.user_id;
+  }
+
+  /** Polls until `probe` gives `expected`; on timeout fails with the last value seen. */
+  async function until<T>(what: string, probe: () => Promise<T>, expected: T, timeoutMs = 60000): Promise<void> {
+    let last: T | undefined;
+    await eventually(what, async () => JSON.stringify((last = await probe())) === JSON.stringify(expected), timeoutMs).catch(() => {
+      throw new Error(`timed out waiting for ${what}: expected ${JSON.stringify(expected)}, last seen ${JSON.stringify(last)}`);
+    });
   }
 
   async function spacesOf(): Promise<{ network: string; downtown: string; harbour: string }> {
@@ -77,10 +129,16 @@ describe('community spaces', () => {
     }, 60000)).toEqual(everyoneListed);
     expect(await membersSeenBy(erin, spaces.network)).toEqual(everyoneListed);
 
-    // The user directory never finds a customer the Community page hides.
+    // The user directory never finds a customer the Community page hides. The positive control:
+    // the same search finds an ordinary user of the server (in a public room), so an empty answer
+    // means "nobody", not a directory that is off or a search that failed. Synapse leaves users of
+    // an appservice's namespace out of its directory altogether, listed customers too ("bob person"
+    // is not found either): Matrix clients find people through the spaces' member lists above.
+    const probe = await ordinaryUserInPublicRoom('Probe Person');
+    await until('the user directory to find the ordinary user', () => directorySearch(alice, 'person'), [probe], 20000);
+    expect(await directorySearch(alice, 'probe')).toEqual([probe]);
     for (const term of ['carol', 'dave']) {
-      const found = await alice<{ results: Array<{ user_id: string }> }>('POST', '/_matrix/client/v3/user_directory/search', { search_term: term, limit: 10 });
-      expect(found.results.map((r) => r.user_id)).toEqual([]);
+      expect({ term, found: await directorySearch(alice, term) }).toEqual({ term, found: [] });
     }
 
     // location_members: the network space lists no customers; location spaces list their own members.
@@ -92,13 +150,17 @@ describe('community spaces', () => {
       const network = await membersSeenBy(erin, spaces.network);
       return JSON.stringify(seen) === JSON.stringify(downtownListed) && JSON.stringify(network) === JSON.stringify([bot, userId('erin', 'admin')].sort()) ? seen : null;
     }, 60000)).toEqual(downtownListed);
-    expect(await membersSeenBy(alice, spaces.harbour)).toEqual([]);
+    expect(await membersSeenBy(alice, spaces.harbour)).toBe(NOT_A_MEMBER);
 
-    // administrators: no customer in any space.
+    // administrators: no customer in any space; the administrator still in every one of them.
     expect((await s.api('PATCH', `/v1/networks/${net}/settings`, admin, { communityVisibility: 'administrators' })).status).toBe(200);
-    await eventually('no customer placed', async () => {
-      const all = [...(await membersSeenBy(erin, spaces.network)), ...(await membersSeenBy(erin, spaces.downtown)), ...(await membersSeenBy(erin, spaces.harbour))];
-      return all.every((m) => m === bot || m === userId('erin', 'admin')) ? true : null;
-    }, 60000);
+    const botAndErin = [bot, userId('erin', 'admin')].sort();
+    await until(
+      'no customer placed',
+      async () => Promise.all([spaces.network, spaces.downtown, spaces.harbour].map((space) => membersSeenBy(erin, space))),
+      [botAndErin, botAndErin, botAndErin],
+    );
+    expect(await membersSeenBy(alice, spaces.network)).toBe(NOT_A_MEMBER);
+    expect(await membersSeenBy(alice, spaces.downtown)).toBe(NOT_A_MEMBER);
   });
 });

@@ -71,6 +71,12 @@ describe('messages: send once, unsend, read markers', () => {
     // An administrator is not a participant of a direct conversation.
     const admin = await s.api('DELETE', `/v1/chats/${chatId}/messages/${encodeURIComponent(sent.body.id)}`, n.admin('ada'));
     expect(admin.status).toBe(404);
+    // The refusals changed nothing: the message stands for both sides and on Synapse, unredacted.
+    expect((await history(n.customer('alice'))).map((m) => m.body)).toContain('mine to keep');
+    expect((await history(n.customer('bob'))).map((m) => m.body)).toContain('mine to keep');
+    const { matrix, virtualUsers } = s.all.appservice.services;
+    const event = await matrix.getEvent(roomId, sent.body.id, virtualUsers.userId({ kind: 'customer', networkId: n.net, id: 'bob' }));
+    expect({ body: event?.content?.body, redactedBecause: event?.unsigned?.redacted_because }).toEqual({ body: 'mine to keep', redactedBecause: undefined });
   });
 
   test('reading up to a message sets the Matrix fully-read marker and clears the unread count', async () => {

@@ -8,7 +8,15 @@ import { freePort } from '../../scripts/stack/freePort';
 import { startFerretDb, type MongoHandle } from '../../scripts/stack/mongoServer';
 import { startRedis, type RedisHandle } from '../../scripts/stack/redisServer';
 import { callApi, testConfig, uniqueId } from '../support/harness';
-import { ConversationModel, conversationIdForKey } from '../../store';
+import { ConversationModel, conversationIdForKey, pingDatabase } from '../../store';
+
+function expectUnavailable(res: { status: number; body: any; headers: Headers; ms: number }, withinMs: number) {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: 'upstream_unavailable' });
+  expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(res.ms).toBeLessThan(withinMs);
+  // The message names no host, port or driver detail.
+  expect(res.body.error.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|Mongo|ioredis/);
+}
 
 /**
  * Synapse, MongoDB or Redis down: the portal answers 503 upstream_unavailable with Retry-After,
@@ -59,14 +67,6 @@ describe('upstream failures', () => {
     return { ...res, ms: Date.now() - started };
   }
 
-  function expectUnavailable(res: { status: number; body: any; headers: Headers; ms: number }, withinMs: number) {
-    expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 503, code: 'upstream_unavailable' });
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(res.ms).toBeLessThan(withinMs);
-    // The message names no host, port or driver detail.
-    expect(res.body.error.message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|Mongo|ioredis/);
-  }
-
   test('Synapse down: starting a chat, sending and reading history answer 503', async () => {
     expectUnavailable(await timed('POST', '/v1/chats', 'alice', { userId: 'bob' }), 5000);
     const key = `direct/${JSON.stringify([net, 'alice', 'bob-2'])}`;
@@ -93,8 +93,48 @@ describe('upstream failures', () => {
     expectUnavailable(await timed('GET', '/v1/community', 'bob'), 10000);
   });
 
-  test('Redis down: requests answer 503 at once', async () => {
+});
+
+/**
+ * Redis down on its own: a MongoDB of its own that stays up, so the 503 cannot come from MongoDB
+ * (the file above stopped its MongoDB before this runs).
+ */
+describe('upstream failures: Redis down, MongoDB healthy', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'upstream-redis-down-'));
+  const log = createRootLogger('silent', 'test');
+  let mongo: MongoHandle;
+  let redis: RedisHandle;
+  let portal: PortalApiHandle;
+  const net = uniqueId('net');
+  let token: (role: Role, sub: string) => string;
+
+  beforeAll(async () => {
+    [mongo, redis] = await Promise.all([startFerretDb({ dataDir, database: 'upstream_redis_down' }), startRedis({ dataDir })]);
+    const config = testConfig({ MONGODB_URI: mongo.uri, REDIS_URL: redis.url, SYNAPSE_URL: `http://127.0.0.1:${await freePort()}` });
+    portal = await startPortalApi(config, { log });
+    token = (role, sub) =>
+      mintToken(
+        { secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience },
+        { role, sub, ...(role === 'operator' ? {} : { net }) },
+      );
+    expect((await callApi(portal.url, 'PUT', `/v1/networks/${net}`, token('service', 'host'), { name: 'Flex Offices' })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await portal?.stop();
+    await Promise.allSettled([mongo?.stop(), redis?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('Redis down: requests answer 503 at once, while MongoDB answers', async () => {
+    // The same request answers while both are up.
+    expect((await callApi(portal.url, 'GET', '/v1/me/features', token('customer', 'alice'))).status).toBe(200);
     await redis.stop();
-    expectUnavailable(await timed('GET', '/v1/me/features', 'alice'), 3000);
+    const started = Date.now();
+    const res = await callApi(portal.url, 'GET', '/v1/me/features', token('customer', 'alice'));
+    expectUnavailable({ ...res, ms: Date.now() - started }, 3000);
+    // MongoDB was up all along: the operator's health check (no rate limit, so no Redis) says so.
+    const health = await callApi(portal.url, 'GET', '/v1/ops/health', token('operator', 'ops'));
+    expect({ mongodb: health.body.components?.mongodb?.status, redis: health.body.components?.redis?.status }).toEqual({ mongodb: 'up', redis: 'down' });
+    await expect(pingDatabase()).resolves.toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import {
   COMMUNITY_VISIBILITIES,
   decideDirectChat,
+  decideDirectChatByAnyPath,
   decideSupportChat,
   type ChatPath,
   type CommunityVisibility,
@@ -69,9 +70,40 @@ for (const visibility of COMMUNITY_VISIBILITIES)
           for (const sharesLocation of LOCATION_SHARING)
             for (const chatsEnabled of [true, false]) rows.push([visibility, privacy, path, role, recipientKind, sharesLocation, chatsEnabled]);
 
+/** What the production rules answer for one row (administrators: the support chat). */
+function decisionOf([visibility, privacy, pathName, role, recipientKind, sharesLocation, chatsEnabled]: (typeof rows)[number]) {
+  const network = { chatsEnabled, communityVisibility: visibility };
+  const recipient = person('rec', recipientKind, sharesLocation ? ['loc-a'] : ['loc-b'], privacy !== 'visible');
+  if (role === 'admin') return decideSupportChat(network, recipient);
+  return decideDirectChat({
+    network,
+    requester: person('req', role, ['loc-a']),
+    recipient,
+    path: pathOf(pathName),
+    recipientHasPostedOnFeed: privacy === 'hidden_but_posted_on_feed',
+    recipientStartedChatWithRequester: privacy === 'hidden_but_started_chat_with_requester',
+  });
+}
+
 describe('chat rules truth table', () => {
-  test('covers every combination', () => {
-    expect(rows).toHaveLength(3 * 4 * 6 * 3 * 2 * 2 * 2);
+  test('allows exactly the combinations the rules name, counted by hand', () => {
+    // Customers (member or non-member requester, 2) with chats on and a recipient who is not hidden
+    // (3 privacy states), per (recipient kind x shared location) = 4 combinations:
+    //   community page: administrators 0, network_members 2 (members), location_members 1;
+    //   the recipient's Feed post 4, a shared booking 4; someone else's post, an unshared booking, none 0.
+    // Per visibility 8 + 10 + 9 = 27, so 27 x 3 x 2 = 162 direct chats. Administrators reach every
+    // customer while chats are on: 3 x 4 x 6 x 2 x 2 = 288 support chats.
+    const allowed = { direct: 0, support: 0 };
+    const refusals: Record<string, number> = {};
+    for (const row of rows) {
+      const decision = decisionOf(row);
+      if (decision.allowed) allowed[row[3] === 'admin' ? 'support' : 'direct']++;
+      else refusals[decision.reason] = (refusals[decision.reason] ?? 0) + 1;
+    }
+    expect(allowed).toEqual({ direct: 162, support: 288 });
+    // Chats off refuses every row, administrators' too (3 x 4 x 6 x 3 x 2 x 2 = 864); the other
+    // customer rows with chats on (576 - 162) are "not reachable", never saying why.
+    expect(refusals).toEqual({ chats_disabled: 864, recipient_not_reachable: 576 - 162 });
   });
 
   test.each(rows)('%s / recipient %s / via %s / requester %s / recipient %s / shares location %s / chats %s', (visibility, privacy, pathName, role, recipientKind, sharesLocation, chatsEnabled) => {
@@ -146,5 +178,62 @@ describe('chat rules: people who cannot be reached', () => {
       recipientStartedChatWithRequester: false,
     });
     expect(decision.allowed).toBe(false);
+  });
+});
+
+describe('chat rules: any of the paths a Matrix client has (decideDirectChatByAnyPath)', () => {
+  const network = { chatsEnabled: true, communityVisibility: 'administrators' as const };
+  const base = {
+    network,
+    requester: person('req', 'member', ['loc-a']),
+    recipient: person('rec', 'member', ['loc-b']),
+    recipientHasPostedOnFeed: false,
+    recipientStartedChatWithRequester: false,
+  };
+  const notReachable = { allowed: false, reason: 'recipient_not_reachable' };
+
+  test('one path decides as decideDirectChat does, for every row of the truth table', () => {
+    let allowed = 0;
+    for (const [visibility, privacy, pathName, role, recipientKind, sharesLocation, chatsEnabled] of rows) {
+      if (role === 'admin') continue;
+      const req = {
+        network: { chatsEnabled, communityVisibility: visibility },
+        requester: person('req', role, ['loc-a']),
+        recipient: person('rec', recipientKind, sharesLocation ? ['loc-a'] : ['loc-b'], privacy !== 'visible'),
+        recipientHasPostedOnFeed: privacy === 'hidden_but_posted_on_feed',
+        recipientStartedChatWithRequester: privacy === 'hidden_but_started_chat_with_requester',
+      };
+      const single = decideDirectChat({ ...req, path: pathOf(pathName) });
+      expect(decideDirectChatByAnyPath(req, [pathOf(pathName)])).toEqual(single);
+      if (single.allowed) allowed++;
+    }
+    expect(allowed).toBe(162);
+  });
+
+  test('allowed when any path allows, wherever it stands in the list', () => {
+    const open = pathOf('shared_booking');
+    const closed = [pathOf('community'), pathOf('unshared_booking'), pathOf('feed_post_by_someone_else'), pathOf('none')];
+    expect(decideDirectChatByAnyPath(base, closed)).toEqual(notReachable);
+    for (let at = 0; at <= closed.length; at++) {
+      const paths = [...closed.slice(0, at), open, ...closed.slice(at)];
+      expect({ at, decision: decideDirectChatByAnyPath(base, paths) }).toEqual({ at, decision: { allowed: true } });
+    }
+    expect(decideDirectChatByAnyPath(base, [pathOf('community'), pathOf('feed_post_by_recipient')])).toEqual({ allowed: true });
+  });
+
+  test('no path reaches nobody', () => {
+    expect(decideDirectChatByAnyPath({ ...base, network: { ...network, communityVisibility: 'network_members' } }, [])).toEqual(notReachable);
+  });
+
+  test('refusals keep their reason: chats off, an inactive requester, a hidden recipient', () => {
+    const all = PATHS.map(pathOf);
+    expect(decideDirectChatByAnyPath({ ...base, network: { ...network, chatsEnabled: false } }, all)).toEqual({ allowed: false, reason: 'chats_disabled' });
+    expect(decideDirectChatByAnyPath({ ...base, requester: { ...base.requester, status: 'deactivated' } }, all)).toEqual({ allowed: false, reason: 'requester_inactive' });
+    // Rule 5: no path reaches a hidden customer, a shared booking included.
+    expect(decideDirectChatByAnyPath({ ...base, recipient: { ...base.recipient, hideNameOnBookings: true } }, all)).toEqual(notReachable);
+    // Having posted on Feed makes them reachable again, through any path that holds.
+    expect(
+      decideDirectChatByAnyPath({ ...base, recipient: { ...base.recipient, hideNameOnBookings: true }, recipientHasPostedOnFeed: true }, [pathOf('community'), pathOf('feed_post_by_recipient')]),
+    ).toEqual({ allowed: true });
   });
 });
