@@ -18,9 +18,9 @@ const PROCESSING_WAIT_MS = 600000;
  * R1: the appservice (its own process) is SIGKILLed three times while four Matrix clients
  * (matrix-js-sdk, logged in through the portal's matrix-session) send 1,000 messages into support
  * conversations; it is restarted each time. Afterwards every sent event must be in the index exactly
- * once: the processed-event record, the message index (indexed_messages, when the appservice feeds
- * it) and the administrators' notifications, with nothing extra and each preview the room's last
- * message.
+ * once: the processed-event record, the message index (indexed_messages: every sent message, and an
+ * empty index fails) and the administrators' notifications, with nothing extra and each preview the
+ * room's last message.
  */
 export async function appserviceCrash(b: BenchStack, appservice: ServiceProcess): Promise<ScenarioResult> {
   const customers = Object.fromEntries(Array.from({ length: CLIENTS }, (_, i) => [`r1-c${i}`, `Crash Customer ${i}`]));
@@ -84,17 +84,16 @@ export async function appserviceCrash(b: BenchStack, appservice: ServiceProcess)
   if (stored > sent.length) problems.push(`${stored - sent.length} extra copies of sent events in stored transactions`);
   if (processed !== sent.length) problems.push(`${sent.length - processed} sent events not processed after waiting ${waited} s (${unprocessed} transactions still unprocessed)`);
 
-  // The message index, when the appservice feeds it (appservice/domain/messageIndex.ts).
-  let indexed: number | string = 'not fed';
-  {
-    const inRooms = await IndexedMessageModel.countDocuments({ roomId: { $in: roomIds }, msgtype: 'm.text' });
-    if (inRooms > 0) {
-      const distinctSent = await IndexedMessageModel.countDocuments({ _id: { $in: sent } });
-      indexed = inRooms;
-      if (distinctSent !== sent.length) problems.push(`${sent.length - distinctSent} sent events missing from indexed_messages`);
-      if (inRooms !== sent.length) problems.push(`indexed_messages holds ${inRooms} entries for ${sent.length} sent messages`);
-    }
-  }
+  // The message index (appservice/domain/messageIndex.ts): every sent message in it once, and
+  // nothing else. An empty index is a failure, not a skipped check.
+  const indexed = await IndexedMessageModel.countDocuments({ roomId: { $in: roomIds }, msgtype: 'm.text' });
+  let indexedSent = 0;
+  await inLanes(sent, 16, async (id) => {
+    if (await IndexedMessageModel.exists({ _id: id })) indexedSent++;
+  });
+  if (indexed === 0) problems.push('the message index was not fed: no entry for any of the sent messages');
+  else if (indexedSent !== sent.length) problems.push(`${sent.length - indexedSent} sent events missing from indexed_messages`);
+  if (indexed !== sent.length) problems.push(`indexed_messages holds ${indexed} entries for ${sent.length} sent messages`);
   // Rule 9 per event and administrator: exactly one notification each.
   const notifications = await AdminNotificationModel.countDocuments({ messageId: { $in: sent } });
   const notificationsInRooms = await AdminNotificationModel.countDocuments({ networkId: net.net });

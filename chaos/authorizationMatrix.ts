@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Role } from '../portal-api/auth';
 import { eventually, type BenchStack } from '../bench/support/benchStack';
 import { createNetwork, runId } from '../bench/support/networkFixture';
-import { changedCollections, snapshot } from './dataSnapshot';
+import { snapshot } from './dataSnapshot';
+import { changedState, queueCounts, quietState, roomEventCounts, type SystemState } from './systemState';
+import { LocationModel, NetworkModel } from '../store';
 import { exampleFromSchema, fillPath, loadRouteCatalog } from './routeCatalog';
 import type { ScenarioResult } from './scenarioResult';
 
@@ -12,8 +14,11 @@ const UNSCOPED = new Set(['appservice_transactions']);
 /**
  * R6: the authorization matrix. Every route of the OpenAPI document × every role of network A
  * (customer, admin, service; the operator only where the route does not allow operators) × the ids
- * of a foreign network B in the path, query and body. No answer may be a 2xx that carries anything
- * of B (ids, names, message text), and nothing of B may change.
+ * of a foreign network B in the path, query and body. No 2xx may carry anything of B (ids, names,
+ * message text), no refusal anything of B that the request did not carry itself, and once the
+ * system is quiet nothing of B may have changed: its documents, the events of its rooms on Synapse,
+ * and no job may have been queued. Every route must have been called, and reached with a token the
+ * portal accepted (a route where every call is a 401 never tested the rules).
  */
 export async function authorizationMatrix(b: BenchStack): Promise<ScenarioResult> {
   const tag = randomUUID().slice(0, 6);
@@ -55,13 +60,12 @@ export async function authorizationMatrix(b: BenchStack): Promise<ScenarioResult
     UNSCOPED.has(collection)
       ? null
       : { $or: [{ networkId: foreign.net }, { _id: foreign.net }, { chatId: { $in: foreignChats } }, { roomId: { $in: foreignRooms } }, { _id: { $in: [...foreignChats, message.id] } }] };
-  let before = await snapshot(scoped);
-  for (let i = 0; i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const again = await snapshot(scoped);
-    if (changedCollections(before, again).length === 0) break;
-    before = again;
-  }
+  // B's rooms on Synapse: the support and direct rooms, and the network's and location's spaces.
+  const foreignNetwork = await NetworkModel.findById(foreign.net).lean();
+  const foreignSpaces = [foreignNetwork?.spaceRoomId, ...(await LocationModel.find({ networkId: foreign.net }).lean()).map((l) => l.spaceRoomId)].filter((r): r is string => typeof r === 'string');
+  const watchedRooms = [...foreignRooms, ...foreignSpaces];
+  const state = async (): Promise<SystemState> => ({ data: await snapshot(scoped), rooms: await roomEventCounts(b, watchedRooms), queues: await queueCounts(b) });
+  const before = await quietState(b, state);
 
   const routes = await loadRouteCatalog(b.baseUrl);
   const callers: Array<[Role, string]> = [
@@ -72,6 +76,9 @@ export async function authorizationMatrix(b: BenchStack): Promise<ScenarioResult
   ];
   const leaks: string[] = [];
   const statuses: Record<string, number> = {};
+  /** Calls per route, and of those the ones whose token was accepted (not 401). */
+  const perRoute = new Map(routes.map((r) => [`${r.method} ${r.template}`, { calls: 0, authenticated: 0 }]));
+  const acceptedWrites: string[] = [];
   let calls = 0;
   for (const route of routes) {
     for (const [role, token] of callers) {
@@ -89,25 +96,38 @@ export async function authorizationMatrix(b: BenchStack): Promise<ScenarioResult
         });
         const text = await res.text();
         calls++;
+        const tally = perRoute.get(`${route.method} ${route.template}`)!;
+        tally.calls++;
+        if (res.status !== 401) tally.authenticated++;
         statuses[`${Math.floor(res.status / 100)}xx`] = (statuses[`${Math.floor(res.status / 100)}xx`] ?? 0) + 1;
-        if (res.status >= 200 && res.status < 300) {
-          const found = markers.filter((m) => text.includes(m));
-          if (found.length) leaks.push(`${role} ${route.method} ${path} → ${res.status} carrying ${found.join(', ')}`);
-        }
+        // A 2xx may carry nothing of B. A refusal may repeat what the caller sent itself (an id
+        // in the path or body), never anything else of B (a name, a room, the message text).
+        const sent = decodeURIComponent(path) + (body ?? '');
+        const found = markers.filter((m) => text.includes(m) && (res.status < 300 || !sent.includes(m)));
+        if (found.length && res.status < 500) leaks.push(`${role} ${route.method} ${path} → ${res.status} carrying ${found.join(', ')}`);
+        if (res.status >= 200 && res.status < 300 && route.method !== 'GET') acceptedWrites.push(`${role} ${route.method} ${route.template} → ${res.status}`);
         if (res.status >= 500) leaks.push(`${role} ${route.method} ${path} → ${res.status}`);
       }
     }
   }
-  // Anything that reached B's data through A's tokens shows up here, even without a 2xx echo.
-  await new Promise((r) => setTimeout(r, 2000));
-  const changed = changedCollections(before, await snapshot(scoped));
+  // Anything that reached B's data through A's tokens shows up here once the system is quiet (a
+  // queued job has run, a Matrix event has come back as a transaction), even without a 2xx echo.
+  const after = await quietState(b, state);
+  const changed = changedState(before, after);
+  const untested = [...perRoute].filter(([, t]) => t.calls === 0).map(([k]) => k);
+  const unauthenticated = [...perRoute].filter(([, t]) => t.calls > 0 && t.authenticated === 0).map(([k]) => k);
   const problems: string[] = [];
+  if (routes.length === 0) problems.push('the route catalog is empty: nothing was tested');
+  if (untested.length) problems.push(`${untested.length} routes never called: ${untested.slice(0, 5).join(', ')}`);
+  if (unauthenticated.length) problems.push(`${unauthenticated.length} routes refused every token as unauthenticated (the rules were never reached): ${unauthenticated.slice(0, 5).join(', ')}`);
   if (leaks.length) problems.push(`${leaks.length} leaks: ${leaks.slice(0, 5).join(' | ')}`);
-  if (changed.length) problems.push(`foreign data changed: ${changed.join(', ')}`);
+  if (changed.data.length) problems.push(`foreign data changed: ${changed.data.join(', ')}`);
+  if (changed.rooms.length) problems.push(`foreign rooms changed on Synapse: ${changed.rooms.join(', ')}`);
+  if (changed.queues.length) problems.push(`jobs queued or run: ${changed.queues.join(', ')}; writes answered 2xx: ${[...new Set(acceptedWrites)].slice(0, 8).join(' | ')}`);
   return {
     id: 'R6',
     title: "authorization matrix with a foreign network's ids",
-    counts: { routes: routes.length, roles: callers.length, calls, ...statuses, leaks: leaks.length, foreignChanged: changed.length },
+    counts: { routes: routes.length, roles: callers.length, calls, minCallsPerRoute: Math.min(...[...perRoute.values()].map((t) => t.calls)), ...statuses, leaks: leaks.length, acceptedWrites: acceptedWrites.length ? `${acceptedWrites.length} (${[...new Set(acceptedWrites)].join('; ')})` : 0, foreignChanged: changed.data.length, foreignRooms: watchedRooms.length, foreignRoomsChanged: changed.rooms.length, queuesChanged: changed.queues.length, quietWaitMs: after.waitedMs },
     problems,
   };
 }
