@@ -1,7 +1,7 @@
 import mongoose, { Schema } from 'mongoose';
 import { isDuplicateKey } from './duplicateKeys';
 import { directoryChangeId } from './entityIds';
-import { NetworkModel } from './networks';
+import { NetworkModel, writeNetwork } from './networks';
 
 /**
  * The directory change record. Every customer write that can change what the Community page or
@@ -60,7 +60,7 @@ async function claimRevision(networkId: string, customerIds: readonly string[] |
     }
   }
   for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-    await NetworkModel.updateOne({ _id: networkId }, { $max: { directoryRevision: revision } });
+    await writeNetwork(networkId, () => NetworkModel.updateOne({ _id: networkId }, { $max: { directoryRevision: revision } }));
     const now = await NetworkModel.findById(networkId).select({ directoryRevision: 1 }).lean();
     if (!now || (now.directoryRevision ?? 0) >= revision) break;
   }

@@ -7,7 +7,7 @@
 export { connectDatabase, disconnectDatabase, pingDatabase, isDatabaseError, redactUri, rawDatabase, onDatabaseOperation } from './database';
 export * from './entityIds';
 export * from './duplicateKeys';
-export { NetworkModel, type NetworkDoc, findNetwork, networkExists, setChatsEnabled, upsertNetwork, updateNetworkSettings, targetChatsToggle } from './networks';
+export { NetworkModel, type NetworkDoc, findNetwork, networkExists, setChatsEnabled, writeNetwork, upsertNetwork, updateNetworkSettings, targetChatsToggle } from './networks';
 export { DirectoryChangeModel, DIRECTORY_CHANGES_KEPT, customersChangedAt, recordDirectoryChange } from './directoryChanges';
 export { LocationModel, upsertLocation } from './locations';
 export * from './customers';

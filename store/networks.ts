@@ -39,6 +39,24 @@ const networkSchema = new Schema(
 export const NetworkModel = mongoose.model('Network', networkSchema, 'networks');
 export type NetworkDoc = InferSchemaType<typeof networkSchema>;
 
+/**
+ * Writes to one network's document take turns within the process. FerretDB 1.24 applies an update
+ * as read, change, write back, so two concurrent updates of one document can lose one of them
+ * (seen: an administrator's settings change lost to the space job's `spaceRoomId`). Networks are
+ * written rarely, so one queue per network costs nothing; a real MongoDB does not need it.
+ */
+const networkWrites = new Map<string, Promise<unknown>>();
+export function writeNetwork<T>(networkId: string, write: () => Promise<T>): Promise<T> {
+  const previous = networkWrites.get(networkId) ?? Promise.resolve();
+  const turn = previous.then(write, write);
+  const settled = turn.catch(() => undefined);
+  networkWrites.set(networkId, settled);
+  void settled.then(() => {
+    if (networkWrites.get(networkId) === settled) networkWrites.delete(networkId);
+  });
+  return turn;
+}
+
 /** Networks are few and looked up by `_id`, the one filter every supported database serves from an index. */
 export async function findNetwork(networkId: string): Promise<NetworkDoc | null> {
   return NetworkModel.findById(networkId).lean<NetworkDoc>();
@@ -54,21 +72,25 @@ export async function upsertNetwork(
   fields: { name: string; chatsEnabled?: boolean; communityVisibility?: NetworkDoc['communityVisibility'] },
 ): Promise<NetworkDoc> {
   const { chatsEnabled, ...rest } = fields;
-  const network = await NetworkModel.findOneAndUpdate({ _id: networkId }, { $set: rest }, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true }).lean<NetworkDoc>();
+  const network = await writeNetwork(networkId, () =>
+    NetworkModel.findOneAndUpdate({ _id: networkId }, { $set: rest }, { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true }).lean<NetworkDoc>(),
+  );
   return chatsEnabled === undefined || chatsEnabled === network!.chatsEnabled ? network! : (await setChatsEnabled(networkId, chatsEnabled))!;
 }
 
 /** Sets and unsets settings fields (dotted paths) of an existing network; returns it after, or null. */
 export async function updateNetworkSettings(networkId: string, set: Record<string, unknown>, unset: Record<string, 1> = {}): Promise<NetworkDoc | null> {
   if (Object.keys(set).length + Object.keys(unset).length > 0) {
-    await NetworkModel.updateOne({ _id: networkId }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
+    await writeNetwork(networkId, () =>
+      NetworkModel.updateOne({ _id: networkId }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) }),
+    );
   }
   return findNetwork(networkId);
 }
 
 /** Sets the chats flag; the time moves only when the flag does. Null: no such network. */
 export async function setChatsEnabled(networkId: string, enabled: boolean): Promise<NetworkDoc | null> {
-  await NetworkModel.updateOne({ _id: networkId, chatsEnabled: { $ne: enabled } }, { $set: { chatsEnabled: enabled, chatsToggledAt: new Date() } });
+  await writeNetwork(networkId, () => NetworkModel.updateOne({ _id: networkId, chatsEnabled: { $ne: enabled } }, { $set: { chatsEnabled: enabled, chatsToggledAt: new Date() } }));
   return findNetwork(networkId);
 }
 
@@ -77,11 +99,11 @@ export async function setChatsEnabled(networkId: string, enabled: boolean): Prom
  * changes, so asking again for the same state names the same fan-out job. Null: no such network.
  */
 export async function targetChatsToggle(networkId: string, enabled: boolean): Promise<{ version: number } | null> {
-  const bumped = await NetworkModel.findOneAndUpdate(
+  const bumped = await writeNetwork(networkId, () => NetworkModel.findOneAndUpdate(
     { _id: networkId, chatsToggleTarget: { $ne: enabled } },
     { $set: { chatsToggleTarget: enabled }, $inc: { chatsToggleVersion: 1 } },
     { returnDocument: 'after' },
-  ).lean<NetworkDoc>();
+  ).lean<NetworkDoc>());
   const network = bumped ?? (await findNetwork(networkId));
   return network ? { version: network.chatsToggleVersion } : null;
 }

@@ -3,7 +3,7 @@ import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { botUserId } from '../matrix/virtualUsers';
 import { roomAliasLocalpart } from '../matrix/roomAliases';
 import type { CommunityVisibility } from './chatRules';
-import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel, customerDocId } from '../../store';
+import { AdministratorModel, CustomerModel, FeedPostModel, LocationModel, NetworkModel, customerDocId, writeNetwork } from '../../store';
 
 /**
  * Networks and locations as Matrix spaces, so Matrix clients show the structure — and nothing more
@@ -41,7 +41,7 @@ export class CommunitySpaces {
     const network = await NetworkModel.findById(networkId).lean();
     if (!network) throw new Error(`network ${networkId} does not exist`);
     const networkSpace = network.spaceRoomId ?? (await this.createSpace(roomAliasLocalpart(this.aliasSecret, 'n', networkId), network.name));
-    if (!network.spaceRoomId) await NetworkModel.updateOne({ _id: networkId }, { $set: { spaceRoomId: networkSpace } });
+    if (!network.spaceRoomId) await writeNetwork(networkId, () => NetworkModel.updateOne({ _id: networkId }, { $set: { spaceRoomId: networkSpace } }));
     const locations = new Map<string, string>();
     for (const location of await LocationModel.find({ networkId }).lean()) {
       let space = location.spaceRoomId;
