@@ -2,8 +2,9 @@
  * `npm run bench`: starts one local stack (Synapse test profile, FerretDB or MONGODB_URI, Redis;
  * data on /dev/shm), runs the benchmarks B1–B5 against it, writes bench-results.json at the repo
  * root and prints the same as a table. BENCH_SCALE=small for a quick check; BENCH_ONLY=B1,B4 runs a
- * subset. Each figure is measured side by side with the same work done directly on Synapse or
- * MongoDB in this run.
+ * subset. A figure with a baseline is measured side by side with the same work done directly on
+ * Synapse or MongoDB in this run (B1, B3, B5: the same calls; B2: what Synapse itself produces, the
+ * ratio being spare capacity); B4 has absolute targets only, and checks every answer.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

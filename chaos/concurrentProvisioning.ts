@@ -8,7 +8,7 @@ import { pendingWork } from './systemState';
 import type { ScenarioResult } from './scenarioResult';
 
 const CUSTOMERS = 16;
-const ADMINS = 3;
+const ADMINS = 4;
 /** Customers who open a support chat while the rest of the network is still being provisioned. */
 const SUPPORT_OPENERS = 4;
 /** Host-platform requests in flight at once (every person of the network is synced together). */
@@ -18,7 +18,8 @@ const SETTLE_TIMEOUT_MS = 240000;
 /**
  * R7: a new network's people synced all at once, as a host platform syncing a network does: 16
  * customers (members and non-members, some hiding their name) and 3 administrators PUT
- * concurrently, while 4 of the customers open support chats and a second location is added half-way.
+ * concurrently, while 4 of the customers open support chats and a second location is added
+ * half-way; a 4th administrator arrives right after, while the jobs still run.
  * The provisioning jobs of one network then run side by side on the worker (8 at a time), together
  * with the whole-network space placement the new location queues: they race to create the
  * network's spaces, to place the same person (a customer's own job and the network placement), to
@@ -43,7 +44,9 @@ export async function concurrentProvisioning(b: BenchStack): Promise<ScenarioRes
     locationIds: i % 3 === 0 ? locations : [locations[i % 2]!],
     hideNameOnBookings: i % 5 === 4,
   }));
-  const admins = Array.from({ length: ADMINS }, (_, i) => ({ id: `a${i}`, displayName: `Concurrent Admin ${i} ${tag}` }));
+  // The last administrator arrives once the support chats exist: only their own job can join them there.
+  const admins = Array.from({ length: ADMINS }, (_, i) => ({ id: i === ADMINS - 1 ? `a${i}-late` : `a${i}`, displayName: `Concurrent Admin ${i} ${tag}` }));
+  const lateAdmin = admins[ADMINS - 1]!;
   const openers = customers.filter((c) => c.kind === 'member').slice(0, SUPPORT_OPENERS);
 
   const refused: string[] = [];
@@ -69,12 +72,14 @@ export async function concurrentProvisioning(b: BenchStack): Promise<ScenarioRes
       if (chat.status >= 300) return void refused.push(`POST /v1/chats/support as ${c.id} → ${chat.status} ${JSON.stringify(chat.body).slice(0, 200)}`);
       supportChats.push({ customerId: c.id, chatId: chat.body.id });
     }),
-    ...admins.map((a) => async () => {
+    ...admins.filter((a) => a !== lateAdmin).map((a) => async () => {
       const res = await b.api('PUT', `/v1/networks/${net}/admins/${a.id}`, service, { displayName: a.displayName });
       if (res.status >= 300) refused.push(`PUT admin ${a.id} → ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
     }),
   ];
   await inLanes(work, SYNC_CONCURRENCY, (run) => run());
+  const late = await b.api('PUT', `/v1/networks/${net}/admins/${lateAdmin.id}`, service, { displayName: lateAdmin.displayName });
+  if (late.status >= 300) refused.push(`PUT admin ${lateAdmin.id} → ${late.status} ${JSON.stringify(late.body).slice(0, 200)}`);
 
   // Quiet: nothing of this (or anything else) left in the queue, every pushed transaction applied.
   let settledMs = 0;

@@ -1,12 +1,10 @@
-import { Queue } from 'bullmq';
 import type { BenchStack } from '../bench/support/benchStack';
 import { botUserId } from '../appservice/matrix/virtualUsers';
-import { createWorkerConnection, JOB_STATES, NOTIFICATION_DELIVERY_QUEUE, PROVISIONING_QUEUE } from '../provisioning';
+import { queueCounts, unfinishedJobs, type QueueCounts } from '../bench/support/queueState';
 import { AppserviceTransactionModel } from '../store';
-import { changedCollections, snapshot, type Snapshot } from './dataSnapshot';
+import { changedCollections, type Snapshot } from './dataSnapshot';
 
-/** Jobs per queue and state: a job queued (and even one already done) moves these. */
-export type QueueCounts = Record<string, number>;
+export { queueCounts, type QueueCounts };
 
 /** Events per room on Synapse (read as the service bot, which is in every room the service made). */
 export type RoomEventCounts = Map<string, number>;
@@ -17,30 +15,8 @@ export interface Pending {
   transactions: number;
 }
 
-const UNFINISHED: string[] = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'];
-
-/** Counts of every job state in the provisioning and webhook queues, e.g. `provisioning:completed`. */
-export async function queueCounts(b: BenchStack): Promise<QueueCounts> {
-  const connection = createWorkerConnection(b.config.redisUrl);
-  try {
-    const out: QueueCounts = {};
-    for (const name of [PROVISIONING_QUEUE, NOTIFICATION_DELIVERY_QUEUE]) {
-      const queue = new Queue(name, { connection });
-      const counts = await queue.getJobCounts(...JOB_STATES);
-      for (const [state, n] of Object.entries(counts)) out[`${name}:${state}`] = n;
-      await queue.close();
-    }
-    return out;
-  } finally {
-    connection.disconnect();
-  }
-}
-
 export async function pendingWork(b: BenchStack): Promise<Pending> {
-  const counts = await queueCounts(b);
-  const jobs = Object.entries(counts)
-    .filter(([key]) => UNFINISHED.includes(key.slice(key.indexOf(':') + 1)))
-    .reduce((s, [, n]) => s + n, 0);
+  const jobs = await unfinishedJobs(b);
   const transactions = await AppserviceTransactionModel.countDocuments({ processedAt: { $exists: false } });
   return { jobs, transactions };
 }

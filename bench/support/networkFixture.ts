@@ -38,21 +38,19 @@ export async function createNetwork(
   const service = b.token('service', 'host-platform', net);
   await b.ok('PUT', `/v1/networks/${net}`, service, { name: `Bench ${net}`, ...(opts.communityVisibility ? { communityVisibility: opts.communityVisibility } : {}) });
   await b.ok('PUT', `/v1/networks/${net}/locations/loc-1`, service, { name: 'Downtown' });
-  // One person at a time, each provisioned before the next: the setup never depends on how
-  // concurrent provisioning jobs of one network get along (see the reliability notes).
+  // Everyone at once, as a host platform syncs a network, then each one waited for: concurrent
+  // provisioning in one network is what R7 checks (README, Reliability: "Concurrent provisioning").
   const timeout = opts.provisionTimeoutMs ?? 60000;
-  for (const [cid, name] of Object.entries(opts.customers ?? {})) {
-    await b.ok('PUT', `/v1/networks/${net}/customers/${cid}`, service, {
-      kind: 'member',
-      displayName: name,
-      locationIds: ['loc-1'],
-      hideNameOnBookings: false,
-      status: 'active',
-    });
+  await Promise.all([
+    ...Object.entries(opts.customers ?? {}).map(([cid, name]) =>
+      b.ok('PUT', `/v1/networks/${net}/customers/${cid}`, service, { kind: 'member', displayName: name, locationIds: ['loc-1'], hideNameOnBookings: false, status: 'active' }),
+    ),
+    ...Object.entries(opts.admins ?? {}).map(([aid, name]) => b.ok('PUT', `/v1/networks/${net}/admins/${aid}`, service, { displayName: name })),
+  ]);
+  for (const cid of Object.keys(opts.customers ?? {})) {
     await eventually(`provisioning of customer ${cid} of ${net}`, async () => ((await CustomerModel.findById(customerDocId(net, cid)).select({ provisionedVersion: 1 }).lean())?.provisionedVersion ?? 0) >= 1, timeout, 100);
   }
-  for (const [aid, name] of Object.entries(opts.admins ?? {})) {
-    await b.ok('PUT', `/v1/networks/${net}/admins/${aid}`, service, { displayName: name });
+  for (const aid of Object.keys(opts.admins ?? {})) {
     await eventually(`provisioning of administrator ${aid} of ${net}`, async () => ((await AdministratorModel.findById(adminDocId(net, aid)).select({ provisionedVersion: 1 }).lean())?.provisionedVersion ?? 0) >= 1, timeout, 100);
   }
   return {
