@@ -13,6 +13,7 @@ import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { callerRateLimit } from './rateLimit';
+import { callerStatusCheck } from './callerStatus';
 import { registerDocsPage } from './docsPage';
 import { customerImportBodyParser, customerImportRoutes } from './routes/customerImportRoutes';
 import { customerDeprovisionRoutes } from './routes/customerDeprovisionRoutes';
@@ -51,6 +52,7 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   registerRoutes(router, routes, {
     jwt: deps.services.config.jwt,
     rateLimit: callerRateLimit(deps.redis, deps.services.config.rateLimit),
+    callerStatus: callerStatusCheck(),
   });
 
   app.use(requestContext(log));

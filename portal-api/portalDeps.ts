@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import { type CoreServices } from '../appservice';
-import { type ProvisioningQueue } from '../provisioning';
+import { type MatrixAccess, type ProvisioningQueue } from '../provisioning';
 
 /** What the portal API's routes are built from. */
 export interface PortalDeps {
   services: CoreServices;
   queue: ProvisioningQueue;
+  /** Matrix sessions (one device per person, revocable) and account locks. */
+  matrixAccess: MatrixAccess;
   redis: Redis;
 }

@@ -51,7 +51,7 @@ export const hostIdSchema = z
 export function registerRoutes(
   router: Router,
   routes: readonly AnyRouteSpec[],
-  opts: { jwt: Parameters<typeof verifyBearer>[1]; rateLimit: CallerRateLimit },
+  opts: { jwt: Parameters<typeof verifyBearer>[1]; rateLimit: CallerRateLimit; callerStatus: (caller: Caller) => Promise<void> },
 ): void {
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
@@ -60,6 +60,7 @@ export function registerRoutes(
       // Redis (the limiter's store) is down.
       if (caller.role !== 'operator') await opts.rateLimit(caller);
       if (!route.roles.includes(caller.role)) throw new ForbiddenError();
+      await opts.callerStatus(caller);
       const params = parse(route.params, ctx.params, 'path');
       // A token of network A never sees network B: such ids are simply not found.
       const nid = (params as { nid?: unknown }).nid;

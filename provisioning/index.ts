@@ -6,6 +6,7 @@ export { startProvisioningWorker, type ProvisioningWorkerHandle } from './start'
 export { ProvisioningQueue, PROVISIONING_QUEUE, type ProvisioningJob, type ProvisioningJobData } from './provisioningQueue';
 export { createProducerConnection, createWorkerConnection, waitUntilReady } from './redisConnection';
 export { describeJob, describeQueue, retryFailedJobs, JOB_STATES, type JobView, type QueueView } from './jobStatus';
+export { MatrixAccess, PORTAL_SESSION_DEVICE, type MatrixSession } from './matrixAccess';
 export { SynapseAdminApi, SynapseAdminUnavailableError, SERVICE_ADMIN_LOCALPART } from './synapseAdminApi';
 export { NOTIFICATION_DELIVERY_QUEUE, SIGNATURE_HEADER, signWebhookBody } from './jobs/notificationDelivery';
 

@@ -71,6 +71,26 @@ export class SynapseAdminApi {
     return { status: res.status, failedRedactions: res.failed_redactions ?? {} };
   }
 
+  /**
+   * A locked account keeps its rooms and its history but can use no token (Synapse answers 401
+   * M_USER_LOCKED); unlocking gives it back. The appservice's own requests as the user still work.
+   */
+  async setLocked(userId: string, locked: boolean): Promise<void> {
+    await this.call('PUT', `/_synapse/admin/v2/users/${enc(userId)}`, { locked });
+  }
+
+  /** The user's devices (each login is one, with its access tokens). */
+  async listDevices(userId: string): Promise<string[]> {
+    const res = await this.call<{ devices: { device_id: string }[] }>('GET', `/_synapse/admin/v2/users/${enc(userId)}/devices`);
+    return res.devices.map((d) => d.device_id);
+  }
+
+  /** Deletes devices and every access token issued to them; unknown devices are ignored. */
+  async deleteDevices(userId: string, deviceIds: string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await this.call('POST', `/_synapse/admin/v2/users/${enc(userId)}/delete_devices`, { devices: deviceIds });
+  }
+
   async getUser(userId: string): Promise<SynapseUser | null> {
     try {
       return await this.call<SynapseUser>('GET', `/_synapse/admin/v2/users/${enc(userId)}`);
@@ -93,13 +113,17 @@ export class SynapseAdminApi {
     return users;
   }
 
-  private async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     const api = await this.session();
     try {
       return await api.request<T>(method, path, { body });
     } catch (err) {
-      // The token was logged out or the user re-created: the next call logs in again.
-      if (err instanceof MatrixError && err.status === 401) this.client = null;
+      // The token expired (Synapse's nonrefreshable_access_token_lifetime), was logged out, or the
+      // user was re-created: log in again once. An operator-provided token cannot be renewed here.
+      if (err instanceof MatrixError && err.status === 401) {
+        this.client = null;
+        if (!retried && !this.credentials.token) return this.call<T>(method, path, body, true);
+      }
       throw err;
     }
   }

@@ -10,6 +10,7 @@ import { DirectoryChangeModel } from './directoryChanges';
 import { FeedPostModel } from './feedPosts';
 import { IndexedMessageModel } from './indexedMessages';
 import { LocationModel } from './locations';
+import { LockedMatrixAccountModel } from './lockedMatrixAccounts';
 import { NetworkModel } from './networks';
 import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
@@ -38,4 +39,5 @@ export const COLLECTIONS = [
   WebhookDeliveryModel,
   AttachmentModel,
   AttachmentSendModel,
+  LockedMatrixAccountModel,
 ] as const;

@@ -25,3 +25,4 @@ export { SupportInboxHeadModel } from './supportInboxHeads';
 export { SavedPowerLevelsModel } from './savedPowerLevels';
 export { AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from './adminNotifications';
 export { AttachmentModel, AttachmentSendModel } from './attachments';
+export { LockedMatrixAccountModel, recordMatrixAccountLocked, recordMatrixAccountUnlocked, isMatrixAccountLocked } from './lockedMatrixAccounts';

@@ -300,7 +300,7 @@ export class MatrixApi {
   }
 
   /** A session for a Matrix client, through the appservice login type (no passwords exist). */
-  async loginAsVirtualUser(userId: string, deviceId?: string): Promise<{ access_token: string; device_id: string; user_id: string }> {
+  async loginAsVirtualUser(userId: string, deviceId?: string): Promise<{ access_token: string; device_id: string; user_id: string; expires_in_ms?: number }> {
     return this.request('POST', '/_matrix/client/v3/login', {
       body: {
         type: 'm.login.application_service',

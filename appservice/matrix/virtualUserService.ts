@@ -34,10 +34,4 @@ export class VirtualUserService {
     if (avatar && current?.avatar_url !== avatar) await this.api.setAvatarUrl(userId, avatar);
     return userId;
   }
-
-  /** A session a Matrix client can use as this virtual user. */
-  async createSession(userId: string): Promise<{ userId: string; accessToken: string; deviceId: string }> {
-    const res = await this.api.loginAsVirtualUser(userId);
-    return { userId: res.user_id, accessToken: res.access_token, deviceId: res.device_id };
-  }
 }

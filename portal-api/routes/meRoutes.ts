@@ -34,8 +34,20 @@ export function meRoutes(deps: PortalDeps) {
             : await findAdministrator(actor.networkId, actor.id);
         if (person?.status !== 'active') throw new ForbiddenError('no active chat account for this caller');
         const userId = await virtualUsers.ensure(actor, { displayName: person.displayName });
-        const session = await virtualUsers.createSession(userId);
+        // One portal device per person: this session replaces the previous one (its token stops working).
+        const session = await deps.matrixAccess.openSession(userId);
         return { homeserverUrl: config.synapse.publicUrl, ...session };
+      },
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/v1/me/matrix-session',
+      summary: 'Log the Matrix session of POST /v1/me/matrix-session out: its access token stops working (204)',
+      roles: ['customer', 'admin'],
+      status: 204,
+      handler: async ({ caller }) => {
+        await deps.matrixAccess.closeSession(virtualUsers.userId(actorOf(caller)));
       },
     }),
   ];

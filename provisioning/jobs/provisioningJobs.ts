@@ -8,6 +8,7 @@ import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
 import type { ProvisioningJob } from '../provisioningQueue';
 import { syncSupportRoomMembership } from './supportRoomMembership';
 import { runSpacePlacement } from './spacePlacement';
+import { MatrixAccess } from '../matrixAccess';
 import { findAdministrator, findCustomer, markAdministratorProvisioned, markCustomerProvisioned } from '../../store';
 
 /** Synapse's wait is honoured even without retry_after_ms; one second is its usual minimum. */
@@ -59,8 +60,16 @@ async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'customer' }>;
   const customer = await findCustomer(data.networkId, data.customerId);
   if (!customer) return { skipped: 'customer no longer exists' };
-  // A deactivated customer's account is closed on Synapse; deprovisioning owns it now.
-  if (customer.status === 'deactivated') return { skipped: 'customer is deactivated' };
+  const access = new MatrixAccess(ctx.services.matrix, ctx.synapseAdmin, ctx.log);
+  if (customer.status === 'deactivated') {
+    // Both doors close: no token of theirs works on Synapse, and the spaces (the Community page
+    // as Matrix clients see it) no longer list them. Their conversations keep their history.
+    await ctx.services.spaces.placeCustomer(data.networkId, data.customerId, customer.matrixUserId);
+    if (ctx.synapseAdmin.configured) await access.lock(data.networkId, customer.matrixUserId);
+    await markCustomerProvisioned(data.networkId, data.customerId, customer.version);
+    return { matrixUserId: customer.matrixUserId, status: customer.status };
+  }
+  await access.unlockIfLocked(customer.matrixUserId);
   const matrixUserId = await ctx.services.virtualUsers.ensure(
     { kind: 'customer', networkId: data.networkId, id: data.customerId },
     { displayName: customer.displayName, avatarUrl: customer.avatarUrl },
@@ -76,8 +85,12 @@ async function provisionAdmin(ctx: JobContext, job: ProvisioningJob) {
   const data = job.data as Extract<ProvisioningJob['data'], { kind: 'admin' }>;
   const admin = await findAdministrator(data.networkId, data.adminId);
   if (!admin) return { skipped: 'administrator no longer exists' };
+  const access = new MatrixAccess(ctx.services.matrix, ctx.synapseAdmin, ctx.log);
   if (admin.status === 'active') {
+    await access.unlockIfLocked(admin.matrixUserId);
     await ctx.services.virtualUsers.ensure({ kind: 'admin', networkId: data.networkId, id: data.adminId }, { displayName: admin.displayName });
+  } else if (ctx.synapseAdmin.configured) {
+    await access.lock(data.networkId, admin.matrixUserId);
   }
   const supportRooms = await syncSupportRoomMembership(ctx, job, admin);
   await ctx.services.spaces.placeAdministrator(data.networkId, admin.matrixUserId, admin.status === 'active');

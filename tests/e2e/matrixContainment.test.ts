@@ -157,8 +157,8 @@ describe('containment: bad input cannot sink the API', () => {
     expect((await send('before')).status).toBe(201);
     const off = await s.api('PUT', `/v1/networks/${n.net}/customers/ada`, n.service, { kind: 'member', displayName: 'Ada', status: 'deactivated' });
     expect(off.status).toBe(200);
-    expect((await send('after')).status).toBe(404);
-    expect((await s.api('GET', `/v1/chats/${chat.id}/messages`, n.customer('ada'))).status).toBe(404);
+    expect((await send('after')).status).toBe(403);
+    expect((await s.api('GET', `/v1/chats/${chat.id}/messages`, n.customer('ada'))).body.error?.code).toBe('account_deactivated');
     // Bo still reads the conversation, and sees only the message from before.
     const history = await s.api('GET', `/v1/chats/${chat.id}/messages`, n.customer('bo'));
     expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['hello']);
