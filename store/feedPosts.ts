@@ -19,8 +19,10 @@ export async function upsertFeedPost(networkId: string, postId: string, fields: 
 }
 
 /** False when there was no such post. */
-export async function deleteFeedPost(networkId: string, postId: string): Promise<boolean> {
-  return (await FeedPostModel.deleteOne({ networkId, postId })).deletedCount > 0;
+/** Removes the post; answers its author, or null when there was no such post. */
+export async function deleteFeedPost(networkId: string, postId: string): Promise<{ authorId: string } | null> {
+  const post = await FeedPostModel.findOneAndDelete({ networkId, postId }).select({ authorId: 1 }).lean();
+  return post ? { authorId: post.authorId } : null;
 }
 
 export async function findFeedPost(networkId: string, postId: string) {

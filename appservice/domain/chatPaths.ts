@@ -7,7 +7,7 @@ export async function resolveChatPath(networkId: string, via: { type: 'community
   if (via.type === 'feed_post') {
     const post = await findFeedPost(networkId, via.id!);
     // An unknown post reaches nobody; the answer stays the generic "not reachable".
-    return post ? { type: 'feed_post', authorId: post.authorId } : { type: 'none' };
+    return post ? { type: 'feed_post', authorId: post.authorId, locationId: post.locationId ?? null } : { type: 'none' };
   }
   const booking = await findBooking(networkId, via.id!);
   return booking ? { type: 'booking', participantIds: booking.participantIds, shared: booking.shared } : { type: 'none' };

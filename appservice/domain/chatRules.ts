@@ -43,8 +43,8 @@ export function customerFacts(c: {
 /** How the requester reached the recipient. */
 export type ChatPath =
   | { type: 'community' }
-  /** A Feed post the requester can see; `authorId` is its author. */
-  | { type: 'feed_post'; authorId: string }
+  /** A Feed post; `authorId` is its author, `locationId` where it was posted (none: the whole network). */
+  | { type: 'feed_post'; authorId: string; locationId?: string | null }
   /** A booking; the path holds only if it is shared and both are participants. */
   | { type: 'booking'; participantIds: readonly string[]; shared: boolean }
   | { type: 'none' };
@@ -94,11 +94,23 @@ export function isListedByVisibility(
   }
 }
 
+/**
+ * Rule 4's "a Feed post they can see". A post at a location is seen by that location's customers
+ * when the network limits its community to locations (`location_members`); otherwise, and for a
+ * post without a location, by every customer of the network. (The Feed belongs to the host
+ * platform; this is the decision we hold it to, README › Rules.)
+ */
+export function feedPostVisibleTo(visibility: CommunityVisibility, viewer: CustomerFacts, post: { locationId?: string | null }): boolean {
+  if (!post.locationId || visibility !== 'location_members') return true;
+  return viewer.locationIds.includes(post.locationId);
+}
+
 /** Rule 4: a context path that reaches the recipient whatever the community visibility. */
-export function contextPathReaches(path: ChatPath, requesterId: string, recipientId: string): boolean {
+export function contextPathReaches(path: ChatPath, requester: CustomerFacts, recipientId: string, visibility: CommunityVisibility): boolean {
+  const requesterId = requester.id;
   switch (path.type) {
     case 'feed_post':
-      return path.authorId === recipientId;
+      return path.authorId === recipientId && feedPostVisibleTo(visibility, requester, path);
     case 'booking':
       return path.shared && path.participantIds.includes(requesterId) && path.participantIds.includes(recipientId);
     default:
@@ -125,7 +137,7 @@ export function decideDirectChat(req: DirectChatRequest): Decision {
   const reached =
     req.path.type === 'community'
       ? isListedByVisibility(req.network.communityVisibility, requester, recipient)
-      : contextPathReaches(req.path, requester.id, recipient.id);
+      : contextPathReaches(req.path, requester, recipient.id, req.network.communityVisibility);
   return reached ? ALLOW : { allowed: false, reason: 'recipient_not_reachable' };
 }
 

@@ -77,16 +77,21 @@ export class MatrixInvites {
   }
 }
 
+/** The recipient's latest posts looked at (each place posted at is one path). */
+const FEED_POSTS_CONSIDERED = 200;
+
 /** Every path the requester has to the recipient: the Community page, Feed posts, shared bookings. */
 export async function chatPathsBetween(networkId: string, requesterId: string, recipientId: string): Promise<ChatPath[]> {
-  const [post, booking] = await Promise.all([
-    FeedPostModel.findOne({ networkId, authorId: recipientId }).select({ authorId: 1 }).lean(),
+  const [posts, booking] = await Promise.all([
+    FeedPostModel.find({ networkId, authorId: recipientId }).select({ authorId: 1, locationId: 1 }).sort({ postedAt: -1 }).limit(FEED_POSTS_CONSIDERED).lean(),
     BookingModel.findOne({ networkId, shared: true, participantIds: { $all: [requesterId, recipientId] } })
       .select({ participantIds: 1, shared: 1 })
       .lean(),
   ]);
   const paths: ChatPath[] = [{ type: 'community' }];
-  if (post) paths.push({ type: 'feed_post', authorId: post.authorId });
+  // Each post is its own path: the rules decide which of them the requester can see.
+  const placesPosted = new Set(posts.map((p) => p.locationId ?? null));
+  for (const locationId of placesPosted) paths.push({ type: 'feed_post', authorId: recipientId, locationId });
   if (booking) paths.push({ type: 'booking', participantIds: booking.participantIds, shared: booking.shared });
   return paths;
 }

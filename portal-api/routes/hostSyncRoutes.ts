@@ -112,7 +112,7 @@ export function hostSyncRoutes(deps: PortalDeps) {
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, pid: hostIdSchema }),
       handler: async ({ params }) => {
-        await removeFeedPost(params.nid, params.pid);
+        await removeFeedPost(sync, params.nid, params.pid);
         return undefined;
       },
     }),

@@ -95,8 +95,11 @@ export async function recordFeedPost(
   await ctx.queue.placeInSpaces(networkId, post.authorId);
 }
 
-export async function removeFeedPost(networkId: string, postId: string): Promise<void> {
-  if (!(await deleteFeedPost(networkId, postId))) throw new NotFoundError('feed post');
+export async function removeFeedPost(ctx: HostSyncContext, networkId: string, postId: string): Promise<void> {
+  const removed = await deleteFeedPost(networkId, postId);
+  if (!removed) throw new NotFoundError('feed post');
+  // Their last post gone, a customer who hides their name is hidden again (rule 5): the spaces follow.
+  await ctx.queue.placeInSpaces(networkId, removed.authorId);
 }
 
 export async function recordBooking(

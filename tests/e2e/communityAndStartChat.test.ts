@@ -205,6 +205,7 @@ describe('context paths open the first chat of a pair (rule 4)', () => {
     await put('/bookings/b-team', { participantIds: ['ana', 'ben'], shared: true });
     await put('/bookings/b-solo', { participantIds: ['cai', 'dan'], shared: false });
     await put('/feed-posts/p-dan', { authorId: 'dan', createdAt: new Date().toISOString() });
+    await put('/feed-posts/p-cai-north', { authorId: 'cai', locationId: 'north', createdAt: new Date().toISOString() });
   });
   afterAll(async () => {
     await s?.stop();
@@ -250,6 +251,20 @@ describe('context paths open the first chat of a pair (rule 4)', () => {
     expect(opened.status).toBe(200);
     expect(opened.body).toMatchObject({ kind: 'direct', customerIds: ['cai', 'dan'] });
     expect(await partnersOf('cai')).toEqual(['dan']);
+  });
+
+  test('under location_members, a post at another location opens no chat; the same post does when the Feed is network-wide', async () => {
+    await setVisibility('location_members');
+    // Ben (south) cannot see Cai's post at north, so it is no path to Cai.
+    expect(outcome(await startChat('ben', 'cai', { type: 'feed_post', id: 'p-cai-north' }))).toEqual(refusal);
+    expect(await partnersOf('ben')).not.toContain('cai');
+    // With the Community page for administrators only, the Feed is the network's again: the post is
+    // the one path that reaches Cai.
+    await setVisibility('administrators');
+    expect(outcome(await startChat('ben', 'cai', { type: 'community' }))).toEqual(refusal);
+    const opened = await startChat('ben', 'cai', { type: 'feed_post', id: 'p-cai-north' });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ kind: 'direct', customerIds: ['ben', 'cai'] });
   });
 
   test("a Feed post opens a new chat with its author, whom location_members does not list to the viewer", async () => {

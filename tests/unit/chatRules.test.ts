@@ -237,3 +237,37 @@ describe('chat rules: any of the paths a Matrix client has (decideDirectChatByAn
     ).toEqual({ allowed: true });
   });
 });
+
+describe('chat rules: a Feed post opens a chat only for those who can see it', () => {
+  const requester = person('req', 'member', ['loc-a']);
+  const recipient = person('rec', 'member', ['loc-b']);
+  const ask = (communityVisibility: CommunityVisibility, locationId: string | null) =>
+    decideDirectChat({
+      network: { chatsEnabled: true, communityVisibility },
+      requester,
+      recipient,
+      path: { type: 'feed_post', authorId: 'rec', locationId },
+      recipientHasPostedOnFeed: true,
+      recipientStartedChatWithRequester: false,
+    }).allowed;
+
+  test.each([
+    // [visibility, where the post is, may the requester (at loc-a) start the chat?]
+    ['location_members', 'loc-a', true],
+    ['location_members', 'loc-b', false],
+    ['location_members', null, true],
+    ['network_members', 'loc-b', true],
+    ['administrators', 'loc-b', true],
+    ['administrators', null, true],
+  ] as const)('under %s, a post at %s: %s', (visibility, locationId, allowed) => {
+    expect(ask(visibility, locationId)).toBe(allowed);
+  });
+
+  test('a Matrix invite is allowed when any of the author\'s posts is visible to the requester', () => {
+    const base = { network: { chatsEnabled: true, communityVisibility: 'location_members' as const }, requester, recipient, recipientHasPostedOnFeed: true, recipientStartedChatWithRequester: false };
+    const elsewhere: ChatPath = { type: 'feed_post', authorId: 'rec', locationId: 'loc-b' };
+    const here: ChatPath = { type: 'feed_post', authorId: 'rec', locationId: 'loc-a' };
+    expect(decideDirectChatByAnyPath(base, [{ type: 'community' }, elsewhere]).allowed).toBe(false);
+    expect(decideDirectChatByAnyPath(base, [{ type: 'community' }, elsewhere, here]).allowed).toBe(true);
+  });
+});
