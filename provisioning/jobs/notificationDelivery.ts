@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { closeWorker } from '../workerShutdown';
-import { assertPublicDestination } from './webhookDestination';
+import { fetch, type Dispatcher } from 'undici';
+import { assertPublicDestination, privateDestinationRefusal, webhookDispatcher } from './webhookDestination';
 import { atMost, type Logger } from '../../runtime';
 import { WebhookDeliveryModel, NetworkModel } from '../../store';
 
@@ -49,7 +50,8 @@ export async function startNotificationDelivery(
   const queue = new Queue<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
   // The connection's owner logs its errors; without a listener BullMQ prints each one to stderr.
   queue.on('error', () => undefined);
-  const worker = new Worker<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, (job) => deliver(job, log, opts), { connection, concurrency: 4 });
+  const dispatcher = webhookDispatcher(opts);
+  const worker = new Worker<DeliveryJob>(NOTIFICATION_DELIVERY_QUEUE, (job) => deliver(job, log, { ...opts, dispatcher }), { connection, concurrency: 4 });
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
@@ -100,6 +102,7 @@ export async function startNotificationDelivery(
       clearInterval(timer);
       await relaying;
       await closeWorker(worker, connection);
+      await dispatcher.close();
       // With Redis gone a queue's close waits for a reconnect that never comes: bounded.
       await atMost(queue.close(), 1000);
     },
@@ -109,7 +112,7 @@ export async function startNotificationDelivery(
 async function deliver(
   job: Job<DeliveryJob>,
   log: Logger,
-  opts: { allowPrivateAddresses: boolean },
+  opts: { allowPrivateAddresses: boolean; dispatcher: Dispatcher },
 ): Promise<{ status: number } | { skipped: string }> {
   const delivery = await WebhookDeliveryModel.findById(job.data.deliveryId).lean();
   if (!delivery || delivery.status === 'delivered') return { skipped: 'already delivered' };
@@ -121,8 +124,9 @@ async function deliver(
     await WebhookDeliveryModel.updateOne({ _id: delivery._id }, { $set: { status: 'skipped' } });
     return { skipped: 'no webhook configured' };
   }
-  if (!opts.allowPrivateAddresses) await assertPublicDestination(new URL(url));
+  if (!opts.allowPrivateAddresses) assertPublicDestination(new URL(url));
   const res = await fetch(url, {
+    dispatcher: opts.dispatcher,
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -132,6 +136,9 @@ async function deliver(
     body: delivery.payloadJson,
     signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     redirect: 'error',
+  }).catch((err: unknown) => {
+    const refusal = privateDestinationRefusal(err);
+    throw refusal ? new UnrecoverableError(refusal.message) : err;
   });
   await res.body?.cancel();
   if (!res.ok) throw new Error(`webhook answered ${res.status}`);
