@@ -37,6 +37,9 @@ export class MatrixEventHandler implements TransactionHandlers {
     this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }), opts.attachmentCheckTimeoutMs);
   }
 
+  /** Rooms share the processing by their sender's network, so one network's slow rooms stall no other. */
+  readonly laneOf = (event: MatrixEvent): string => parseVirtualUserId(event.sender, this.domain)?.networkId ?? event.sender;
+
   readonly event = async (event: MatrixEvent): Promise<void> => {
     switch (event.type) {
       case 'm.room.message':

@@ -1,11 +1,19 @@
 import { type Logger, UpstreamUnavailableError } from '../runtime';
 import type { MatrixEvent } from './matrix/matrixApi';
+import { RoomLanes } from './roomLanes';
 import { AppserviceTransactionModel, ProcessedEventModel, isDatabaseError, processedEventIds } from '../store';
 
 const RETRY_AFTER_OUTAGE_MS = 1000;
-const ROOM_CONCURRENCY = 16;
+/** Rooms applied side by side, overall and per network (RoomLanes). */
+const ROOM_CONCURRENCY = 64;
+const ROOM_CONCURRENCY_PER_NETWORK = 8;
 /** Stored transactions applied together when a backlog has built up. */
 const TRANSACTIONS_PER_BATCH = 16;
+/**
+ * Events under way at once (memory bound): later batches go on while a slow room finishes an
+ * earlier one. Counted in events, not batches: each stuck event can be in a batch of its own.
+ */
+const EVENTS_IN_FLIGHT = 5000;
 
 export interface EphemeralEvent {
   type: string;
@@ -18,6 +26,8 @@ export interface TransactionHandlers {
   event(event: MatrixEvent): Promise<void>;
   /** Typing and receipts: applied as they come; handlers must be idempotent. */
   ephemeral(event: EphemeralEvent): Promise<void>;
+  /** Whose share of the room concurrency an event uses (its sender's network); default: its room's. */
+  laneOf?(event: MatrixEvent): string;
 }
 
 /**
@@ -39,6 +49,13 @@ export class TransactionProcessor {
    * (a crash left them) and after an outage. Only then is the collection scanned.
    */
   private needsScan = true;
+  /** Resolves the loop's wait for in-flight batches when a new transaction arrives. */
+  private wake: (() => void) | null = null;
+  /** Batches put their rooms' work in the lanes one after another, in arrival order. */
+  private enqueued: Promise<unknown> = Promise.resolve();
+  /** Events queued in the lanes and not recorded yet: a re-push of one is not queued twice. */
+  private readonly queuedEventIds = new Set<string>();
+  private readonly lanes = new RoomLanes({ total: ROOM_CONCURRENCY, perLane: ROOM_CONCURRENCY_PER_NETWORK });
 
   constructor(
     private readonly handlers: TransactionHandlers,
@@ -51,6 +68,7 @@ export class TransactionProcessor {
     if (this.stopped) return Promise.resolve();
     if (this.running) {
       this.again = true;
+      this.wake?.();
       return this.running;
     }
     this.running = this.drain()
@@ -72,35 +90,72 @@ export class TransactionProcessor {
   }
 
   private async drain(): Promise<void> {
-    do {
-      this.again = false;
-      if (this.needsScan) {
-        const leftovers = await AppserviceTransactionModel.find({ processedAt: { $exists: false } })
-          .sort({ createdAt: 1, _id: 1 })
-          .select({ _id: 1 })
-          .lean();
-        this.pending.unshift(...leftovers.map((t) => String(t._id)));
-        this.needsScan = false;
-      }
-      while (this.pending.length > 0) {
-        if (this.stopped) return;
-        // A backlog is applied in batches: the events of consecutive transactions, in arrival
-        // order, so more rooms run side by side while each room keeps its order.
-        const ids = this.pending.slice(0, TRANSACTIONS_PER_BATCH);
-        const txns = (await Promise.all(ids.map((id) => AppserviceTransactionModel.findById(id).lean()))).filter(
-          (t): t is NonNullable<typeof t> => t !== null && !t.processedAt,
-        );
-        if (txns.length > 0) {
-          await this.applyEvents(txns.flatMap((t) => JSON.parse(t.eventsJson) as MatrixEvent[]));
-          for (const txn of txns) {
-            for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
-          }
-          const now = new Date();
-          await Promise.all(txns.map((t) => AppserviceTransactionModel.updateOne({ _id: t._id }, { $set: { processedAt: now } })));
+    const inFlight = new Set<Promise<void>>();
+    let failure: { err: unknown } | null = null;
+    let eventsInFlight = 0;
+    const track = (batch: Promise<void>, events: number) => {
+      inFlight.add(batch);
+      eventsInFlight += events;
+      void batch.then(
+        () => {
+          inFlight.delete(batch);
+          eventsInFlight -= events;
+        },
+        (err: unknown) => {
+          inFlight.delete(batch);
+          eventsInFlight -= events;
+          failure ??= { err };
+        },
+      );
+    };
+    try {
+      for (;;) {
+        this.again = false;
+        if (this.needsScan) {
+          const leftovers = await AppserviceTransactionModel.find({ processedAt: { $exists: false } })
+            .sort({ createdAt: 1, _id: 1 })
+            .select({ _id: 1 })
+            .lean();
+          this.pending.unshift(...leftovers.map((t) => String(t._id)));
+          this.needsScan = false;
         }
-        this.pending.splice(0, ids.length);
+        while (this.pending.length > 0 && !this.stopped && !failure) {
+          // A backlog is applied in batches: the events of consecutive transactions, in arrival
+          // order, so more rooms run side by side while each room keeps its order.
+          const ids = this.pending.slice(0, TRANSACTIONS_PER_BATCH);
+          const txns = (await Promise.all(ids.map((id) => AppserviceTransactionModel.findById(id).lean()))).filter(
+            (t): t is NonNullable<typeof t> => t !== null && !t.processedAt,
+          );
+          this.pending.splice(0, ids.length);
+          // The batch's rooms queue behind the same rooms of earlier batches (RoomLanes keeps each
+          // room's order), and the loop goes on to the next batch meanwhile: a slow room holds up
+          // only itself. A transaction is marked processed once all of its events are applied.
+          if (txns.length > 0) {
+            const events = txns.map((t) => JSON.parse(t.eventsJson) as MatrixEvent[]);
+            track(this.applyBatch(txns, events.flat()), events.reduce((n, e) => n + e.length, 0));
+          }
+          while (eventsInFlight >= EVENTS_IN_FLIGHT) await Promise.race(inFlight).catch(() => undefined);
+        }
+        if (failure || this.stopped || (inFlight.size === 0 && !this.again && this.pending.length === 0)) break;
+        // Wait for a batch to finish or a new transaction to arrive, whichever comes first.
+        const wake = new Promise<void>((resolve) => (this.wake = resolve));
+        await Promise.race([wake, ...[...inFlight].map((b) => b.catch(() => undefined))]);
+        this.wake = null;
       }
-    } while (this.again);
+    } finally {
+      // Every batch started is finished (or failed) before the loop says it is done.
+      await Promise.all([...inFlight].map((b) => b.catch(() => undefined)));
+    }
+    if (failure) throw (failure as { err: unknown }).err;
+  }
+
+  private async applyBatch(txns: Array<{ _id: string; ephemeralJson: string }>, events: MatrixEvent[]): Promise<void> {
+    await this.applyEvents(events);
+    for (const txn of txns) {
+      for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
+    }
+    const now = new Date();
+    await Promise.all(txns.map((t) => AppserviceTransactionModel.updateOne({ _id: t._id }, { $set: { processedAt: now } })));
   }
 
   /**
@@ -109,39 +164,59 @@ export class TransactionProcessor {
    * recording them) are skipped.
    */
   private async applyEvents(events: MatrixEvent[]): Promise<void> {
+    // Which events are done is read before the rooms' work is queued, and batches take turns at
+    // this, so a later batch never queues a room's events ahead of an earlier batch's.
+    const queued = this.enqueued.then(() => this.queueEvents(events));
+    this.enqueued = queued.catch(() => undefined);
+    const { applied, work } = await queued;
+    try {
+      await work;
+      // Recorded together, in one round trip. A crash before this line replays the transaction's
+      // events, which the handlers absorb (they are idempotent on event_id).
+      if (applied.length > 0) {
+        await ProcessedEventModel.insertMany(
+          applied.map((e) => ({ _id: e.event_id, roomId: e.room_id })),
+          { ordered: false },
+        ).catch((err) => {
+          // Already recorded (the same event in an earlier transaction, or a replay): that is the point.
+          if (!isDuplicateKeyOnly(err)) throw err;
+        });
+      }
+    } finally {
+      for (const event of applied) this.queuedEventIds.delete(event.event_id);
+    }
+  }
+
+  private async queueEvents(events: MatrixEvent[]): Promise<{ applied: MatrixEvent[]; work: Promise<unknown> }> {
     const ids = events.map((e) => e?.event_id).filter((id): id is string => typeof id === 'string');
     const done = await processedEventIds(ids);
     const byRoom = new Map<string, MatrixEvent[]>();
     for (const event of events) {
-      if (!event?.event_id || done.has(event.event_id)) continue;
-      // The same event in two transactions of a batch is applied once.
+      // The same event in two transactions (of this batch, or of one still under way) is applied once.
+      if (!event?.event_id || done.has(event.event_id) || this.queuedEventIds.has(event.event_id)) continue;
       done.add(event.event_id);
       const list = byRoom.get(event.room_id) ?? [];
       list.push(event);
       byRoom.set(event.room_id, list);
     }
-    const rooms = [...byRoom.values()];
     const applied: MatrixEvent[] = [];
-    const lanes = Array.from({ length: Math.min(ROOM_CONCURRENCY, rooms.length) }, async () => {
-      for (let room = rooms.shift(); room; room = rooms.shift()) {
-        for (const event of room) {
-          await this.applyOnce(event);
-          applied.push(event);
-        }
-      }
+    for (const room of byRoom.values()) for (const event of room) this.queuedEventIds.add(event.event_id);
+    const work = Promise.all(
+      [...byRoom].map(([roomId, room]) =>
+        this.lanes.run(roomId, this.handlers.laneOf?.(room[0]!) ?? roomId, async () => {
+          for (const event of room) {
+            await this.applyOnce(event);
+            applied.push(event);
+          }
+        }),
+      ),
+    );
+    // Events whose handler threw for good (database or Synapse down) are not recorded; the rest are.
+    const failedOut = work.catch(() => undefined);
+    void failedOut.then(() => {
+      for (const room of byRoom.values()) for (const event of room) if (!applied.includes(event)) this.queuedEventIds.delete(event.event_id);
     });
-    await Promise.all(lanes);
-    // Recorded together, in one round trip. A crash before this line replays the transaction's
-    // events, which the handlers absorb (they are idempotent on event_id).
-    if (applied.length > 0) {
-      await ProcessedEventModel.insertMany(
-        applied.map((e) => ({ _id: e.event_id, roomId: e.room_id })),
-        { ordered: false },
-      ).catch((err) => {
-        // Already recorded (the same event in an earlier transaction, or a replay): that is the point.
-        if (!isDuplicateKeyOnly(err)) throw err;
-      });
-    }
+    return { applied, work };
   }
 
   private async applyOnce(event: MatrixEvent): Promise<void> {
