@@ -1,12 +1,13 @@
 /**
  * `npm run chaos`: the reliability suite. One local stack (loopback only, data on /dev/shm) with the
  * appservice, the portal API and a provisioning worker each in its own process (so they can be
- * SIGKILLed), then the scenarios R1–R7, one line each. Exits non-zero if any scenario lost or
+ * SIGKILLed), then the scenarios R1–R7 and R9 (R8 is the live-event stream's), one line each. Exits non-zero if any scenario lost or
  * duplicated data, leaked, or could not run. CHAOS_ONLY=R1,R5 runs a subset. Every loop is bounded.
  */
 import { BenchStack } from '../bench/support/benchStack';
 import { appserviceCrash } from './appserviceCrash';
 import { concurrentProvisioning } from './concurrentProvisioning';
+import { containmentAttacks } from './containmentAttacks';
 import { authorizationMatrix } from './authorizationMatrix';
 import { malformedRequests } from './malformedRequests';
 import { redisRestart } from './redisRestart';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       ['R5', () => malformedRequests(b, portal)],
       ['R6', () => authorizationMatrix(b)],
       ['R7', () => concurrentProvisioning(b)],
+      ['R9', () => containmentAttacks(b)],
       ['R1', () => appserviceCrash(b, appservice)],
       ['R2', () => workerCrash(b, worker)],
       ['R3', () => redisRestart(b)],
