@@ -11,6 +11,9 @@ import { IndexedMessageModel, AttachmentModel, AttachmentSendModel, attachmentId
  */
 
 
+/** Synapse's upload limit is read again after this long (an operator may change max_upload_size). */
+const UPLOAD_LIMIT_TTL_MS = 10 * 60 * 1000;
+
 /** A claim older than this is taken over: its process died between upload and send. */
 const CLAIM_TTL_MS = 60000;
 const CLAIM_POLL_MS = 100;
@@ -27,11 +30,26 @@ export interface MediaDownload {
 }
 
 export class Attachments {
+  private uploadLimit: { bytes: number | null; readAt: number } | null = null;
+
   constructor(
     private readonly api: MatrixApi,
     private readonly conversations: ConversationService,
     private readonly domain: string,
   ) {}
+
+  /**
+   * The largest file Synapse stores (`m.upload.size` of /_matrix/client/v1/media/config), or null
+   * when it sets none. No network's limit reaches past it: a larger file would be a 413 from Synapse
+   * after the whole upload.
+   */
+  async homeserverUploadLimit(): Promise<number | null> {
+    if (this.uploadLimit && Date.now() - this.uploadLimit.readAt < UPLOAD_LIMIT_TTL_MS) return this.uploadLimit.bytes;
+    const config = await this.api.request<{ 'm.upload.size'?: number }>('GET', '/_matrix/client/v1/media/config');
+    const bytes = typeof config['m.upload.size'] === 'number' ? config['m.upload.size'] : null;
+    this.uploadLimit = { bytes, readAt: Date.now() };
+    return bytes;
+  }
 
   /** Uploads the (already checked) file as the sender and sends it; a repeated txnId sends once. */
   async send(conversation: Conversation, actor: Actor, txnId: string, file: AcceptedFile): Promise<{ messageId: string; mediaId: string }> {

@@ -82,6 +82,10 @@ export function adminRoutes(deps: PortalDeps) {
         const url = n?.webhookUrl !== undefined ? n.webhookUrl : before.notifications?.webhookUrl;
         const secret = n?.webhookSecret !== undefined ? n.webhookSecret : before.notifications?.webhookSecret;
         if (url && !secret) throw new InvalidRequestError('notifications.webhookSecret', 'required with a webhookUrl');
+        const homeserverLimit = body.attachments?.maxBytes ? await deps.services.attachments.homeserverUploadLimit() : null;
+        if (homeserverLimit !== null && body.attachments!.maxBytes! > homeserverLimit) {
+          throw new InvalidRequestError('attachments.maxBytes', `must be at most ${homeserverLimit} (the homeserver's upload limit)`);
+        }
         const set: Record<string, unknown> = {};
         const unset: Record<string, 1> = {};
         if (body.communityVisibility) set.communityVisibility = body.communityVisibility;

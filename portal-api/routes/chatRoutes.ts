@@ -163,7 +163,8 @@ export function chatRoutes(deps: PortalDeps) {
         const network = await findNetwork(actor.networkId);
         if (!network) throw new NotFoundError('network');
         const policy = attachmentPolicyOf(network);
-        const upload = await readAttachmentUpload(ctx.req, policy.maxBytes);
+        const homeserverLimit = await attachments.homeserverUploadLimit();
+        const upload = await readAttachmentUpload(ctx.req, homeserverLimit === null ? policy.maxBytes : Math.min(policy.maxBytes, homeserverLimit));
         const txn = txnId.safeParse(upload.txnId);
         if (!txn.success) throw new InvalidRequestError('txnId', upload.txnId === undefined ? 'required' : txn.error.issues[0]!.message);
         const { fileTypeFromBuffer } = await import('file-type');
