@@ -58,14 +58,37 @@ export function withActivity(
   return { entries: entries.slice(0, INBOX_HEAD_SIZE), complete };
 }
 
-/** Records that a support conversation's last activity moved to `at`. Idempotent. */
-export async function noteSupportActivity(networkId: string, chatId: string, at: Date, customerIds?: string[]): Promise<void> {
+/** Updates of one network's head take turns within the process (see noteSupportActivity). */
+const headWrites = new Map<string, Promise<void>>();
+
+/**
+ * Records that a support conversation's last activity moved to `at`. Idempotent.
+ *
+ * The compare-and-set on `version` is atomic on MongoDB; FerretDB 1.24 applies an update as
+ * read-change-write, so two writers can both match the same version and the second undoes the
+ * first (B4 measured 0% right answers with concurrent support rooms). So the writes of one network
+ * take turns within the process (the appservice, which indexes every message, is the main writer),
+ * and each write reads the head back: an update lost to another process is tried again.
+ */
+export function noteSupportActivity(networkId: string, chatId: string, at: Date, customerIds?: string[]): Promise<void> {
+  const previous = headWrites.get(networkId) ?? Promise.resolve();
+  const mine = previous.then(() => writeActivity(networkId, chatId, at, customerIds));
+  const settled = mine.catch(() => undefined);
+  headWrites.set(networkId, settled);
+  void settled.then(() => {
+    if (headWrites.get(networkId) === settled) headWrites.delete(networkId);
+  });
+  return mine;
+}
+
+async function writeActivity(networkId: string, chatId: string, at: Date, customerIds?: string[]): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const head = await readHead(networkId);
     const next = withActivity(head, chatId, at, customerIds);
     if (!next) return;
     const res = await SupportInboxHeadModel.updateOne({ _id: networkId, version: head.version }, { $set: { ...next, version: head.version + 1 } });
-    if (res.matchedCount === 1) return;
+    // Read back: the update counts once the head holds it (another process may have written over it).
+    if (res.matchedCount === 1 && !withActivity(await readHead(networkId), chatId, at, customerIds)) return;
   }
   // Lost every race: drop the head; the next reader rebuilds it from the conversations.
   await SupportInboxHeadModel.deleteOne({ _id: networkId });
