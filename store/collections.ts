@@ -10,6 +10,8 @@ import { DirectoryChangeModel } from './directoryChanges';
 import { FeedPostModel } from './feedPosts';
 import { IndexedMessageModel } from './indexedMessages';
 import { LocationModel } from './locations';
+import { MessageEditModel } from './messageEdits';
+import { MessageReactionModel } from './messageReactions';
 import { NetworkModel } from './networks';
 import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
@@ -31,6 +33,8 @@ export const COLLECTIONS = [
   ProcessedEventModel,
   AppservicePingModel,
   IndexedMessageModel,
+  MessageEditModel,
+  MessageReactionModel,
   ReadMarkerModel,
   SupportInboxHeadModel,
   SavedPowerLevelsModel,
