@@ -1,4 +1,4 @@
-import { attachmentPolicyOf, type Conversation, type Participant } from '../appservice';
+import { attachmentPolicyOf, type ChatMessage, type Conversation, type Participant } from '../appservice';
 import type { AdminNotificationDoc, NetworkDoc } from '../store';
 
 /**
@@ -108,4 +108,24 @@ export function notificationView(n: AdminNotificationDoc & { _id: string }) {
     at: new Date(n.at).toISOString(),
     read: n.readAt !== null && n.readAt !== undefined,
   };
+}
+
+/** A message as history, sends and edits show it (API.md › Rich messages). */
+export function messageView(m: ChatMessage) {
+  return {
+    id: m.id,
+    chatId: m.chatId,
+    sender: m.sender,
+    type: m.type,
+    body: m.body,
+    ...(m.attachment ? { attachment: m.attachment } : {}),
+    sentAt: m.sentAt,
+    ...(m.editedAt ? { editedAt: m.editedAt } : {}),
+    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+    reactions: m.reactions,
+  };
+}
+
+export function messagePageView(page: { messages: ChatMessage[]; nextCursor: string | null }) {
+  return { messages: page.messages.map(messageView), nextCursor: page.nextCursor };
 }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../runtime';
-import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
+import type { MatrixApi } from '../matrix/matrixApi';
 
 /** Relations an unsent message takes with it: its edits (they carry its text) and its reactions. */
 const RELATION_TYPES = ['m.replace', 'm.annotation'] as const;
-const PAGE = 100;
 
 /**
  * An unsent message takes its edits and reactions with it in Matrix too: once the index has applied
@@ -22,7 +21,7 @@ export class UnsentRelations {
   async redactRelationsOf(roomId: string, messageId: string): Promise<number> {
     let redacted = 0;
     for (const relType of RELATION_TYPES) {
-      for (const event of await this.related(roomId, messageId, relType)) {
+      for (const event of await this.api.relations(roomId, messageId, relType)) {
         if (event.unsigned?.redacted_because) continue;
         const txnId = `unsent-rel.${createHash('sha256').update(`${roomId}|${event.event_id}`).digest('hex').slice(0, 40)}`;
         await this.api.redact(roomId, event.event_id, txnId, undefined, 'The message was unsent.');
@@ -31,20 +30,5 @@ export class UnsentRelations {
     }
     if (redacted) this.log.info({ roomId, messageId, redacted }, 'redacted the edits and reactions of an unsent message');
     return redacted;
-  }
-
-  private async related(roomId: string, messageId: string, relType: string): Promise<MatrixEvent[]> {
-    const events: MatrixEvent[] = [];
-    let from: string | undefined;
-    do {
-      const page = await this.api.request<{ chunk: MatrixEvent[]; next_batch?: string }>(
-        'GET',
-        `/_matrix/client/v1/rooms/${encodeURIComponent(roomId)}/relations/${encodeURIComponent(messageId)}/${encodeURIComponent(relType)}`,
-        { query: { limit: PAGE, from } },
-      );
-      events.push(...page.chunk);
-      from = page.next_batch;
-    } while (from);
-    return events;
   }
 }
