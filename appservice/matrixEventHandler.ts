@@ -102,14 +102,14 @@ export class MatrixEventHandler implements TransactionHandlers {
   }
 
   private async onRedaction(event: MatrixEvent): Promise<void> {
-    const change = await indexRedaction(event, this.domain, this.redactionRules);
-    if (change?.type === 'message.deleted') {
+    const applied = await indexRedaction(event, this.domain, this.redactionRules);
+    if (applied?.change.type === 'message.deleted') {
       // Unsent (in the portal or a Matrix client): the administrators' notification about it goes
       // too, and so do its edits and reactions in Matrix.
-      await forgetUnsentMessage(change.messageId);
-      await this.unsentRelations.redactRelationsOf(event.room_id, change.messageId);
+      await forgetUnsentMessage(applied.change.messageId);
+      await this.unsentRelations.redactRelationsOf(event.room_id, applied.change.messageId, applied.unsentEditIds);
     }
-    this.changed(change);
+    this.changed(applied?.change ?? null);
   }
 
   private changed(change: MessageIndexChange | null): void {

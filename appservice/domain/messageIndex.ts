@@ -28,6 +28,13 @@ export interface MessageIndexChange {
   lastMessageChanged: boolean;
 }
 
+/** A redaction the index applied: what changed, and for an unsent message the edits it had. */
+export interface IndexedRedaction {
+  change: MessageIndexChange;
+  /** Edits of the unsent message the index had accepted (Synapse no longer lists them once it is redacted). */
+  unsentEditIds: string[];
+}
+
 /** What the index learned about the message's conversation, for the handlers that follow. */
 export interface IndexedConversation {
   _id: string;
@@ -100,7 +107,9 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
  * newest remaining version) or to a reaction. Anything else, or a redaction Synapse would not
  * apply, leaves the index as it is.
  */
-export async function indexRedaction(event: MatrixEvent, domain: string, rules: RedactionRules): Promise<MessageIndexChange | null> {
+export async function indexRedaction(event: MatrixEvent, domain: string, rules: RedactionRules): Promise<IndexedRedaction | null> {
+  // Rooms that are not conversations hold nothing of the index (and the bot may not be in them).
+  if (!(await conversationIdOfRoom(event.room_id))) return null;
   const target = await rules.targetOf(event);
   if (!target) return null;
   const [message, edit, reaction] = await Promise.all([
@@ -109,6 +118,18 @@ export async function indexRedaction(event: MatrixEvent, domain: string, rules: 
     MessageReactionModel.findById(target).lean(),
   ]);
   if (message) return (await rules.applies(event, message)) ? removeMessage(target, domain) : null;
+  const changed = await removeRelated(event, target, rules, edit, reaction);
+  return changed ? { change: changed, unsentEditIds: [] } : null;
+}
+
+/** A redaction of an edit (the message shows its newest remaining version) or of a reaction. */
+async function removeRelated(
+  event: MatrixEvent,
+  target: string,
+  rules: RedactionRules,
+  edit: { messageId: string; roomId: string; senderMatrixId: string } | null,
+  reaction: { messageId: string; chatId: string; roomId: string; senderMatrixId: string } | null,
+): Promise<MessageIndexChange | null> {
   if (edit) {
     if (!(await rules.applies(event, edit))) return null;
     await MessageEditModel.deleteOne({ _id: target });
@@ -125,15 +146,16 @@ export async function indexRedaction(event: MatrixEvent, domain: string, rules: 
   return null;
 }
 
-async function removeMessage(target: string, domain: string): Promise<MessageIndexChange | null> {
+async function removeMessage(target: string, domain: string): Promise<IndexedRedaction | null> {
   const message = await IndexedMessageModel.findOneAndUpdate({ _id: target }, { $set: { redacted: true } }).lean();
   if (!message) return null;
   // An unsent message takes its edits and reactions with it.
+  const unsentEditIds = (await MessageEditModel.find({ messageId: target }).select({ _id: 1 }).lean()).map((e) => e._id);
   await Promise.all([MessageEditModel.deleteMany({ messageId: target }), MessageReactionModel.deleteMany({ messageId: target })]);
   // No projection: FerretDB does not implement one on findAndModify.
   const conversation = await ConversationModel.findByIdAndUpdate(message.chatId, { $inc: { revision: 1 } }).lean();
   const change: MessageIndexChange = { type: 'message.deleted', chatId: message.chatId, messageId: target, lastMessageChanged: false };
-  if (conversation?.lastMessage?.eventId !== target) return change;
+  if (conversation?.lastMessage?.eventId !== target) return { change, unsentEditIds };
   const previous = await IndexedMessageModel.findOne({ chatId: message.chatId, redacted: false }).sort({ sentAt: -1 }).lean();
   // The check above holds because a room's events are applied one at a time.
   await ConversationModel.updateOne(
@@ -151,7 +173,7 @@ async function removeMessage(target: string, domain: string): Promise<MessageInd
         }
       : { $unset: { lastMessage: 1 } },
   );
-  return { ...change, lastMessageChanged: true };
+  return { change: { ...change, lastMessageChanged: true }, unsentEditIds };
 }
 
 /**
