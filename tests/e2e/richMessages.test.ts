@@ -168,6 +168,13 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
     expect((await history('alice')).some((m) => m.id === own || m.id === forged)).toBe(false);
     // The preview follows the sender's edit of the last message, not the forged one.
     expect((await chatOf('alice')).lastMessage).toMatchObject({ id, body: 'final text' });
+
+    // The sender takes the edit back: the message shows its first version again, everywhere.
+    const { event_id: undo } = await clients.alice!.client.redactEvent(roomId, own);
+    await applied(undo);
+    const reverted = (await history('bob')).find((m) => m.id === id);
+    expect({ body: reverted?.body, editedAt: reverted?.editedAt }).toEqual({ body: 'first draft', editedAt: undefined });
+    expect((await chatOf('alice')).lastMessage).toMatchObject({ id, body: 'first draft' });
   });
 
   test('an edit is no new unread message and no new preview entry; the preview follows an edit of the last message only', async () => {
