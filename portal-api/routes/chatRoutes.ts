@@ -4,7 +4,7 @@ import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtim
 import { attachmentPolicyOf, chatListPage, checkAttachmentType, isValidReactionKey, participantsOf, REACTION_KEY_MAX_CHARACTERS, resolveChatPath } from '../../appservice';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
-import { chatListView, chatView, chatWithParticipantsView, messagePageView, messageView } from '../presenters';
+import { chatListView, chatView, chatWithParticipantsView, messagePageSchema, messagePageView, messageSchema, messageView } from '../presenters';
 import type { PortalDeps } from '../portalDeps';
 import { readAttachmentUpload } from '../attachmentUpload';
 import { findNetwork } from '../../store';
@@ -104,6 +104,7 @@ export function chatRoutes(deps: PortalDeps) {
         from: z.string().min(1).max(512).optional(),
         limit: z.coerce.number().int().min(1).max(100).default(50),
       }),
+      response: messagePageSchema,
       handler: async ({ params, query, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
@@ -119,6 +120,7 @@ export function chatRoutes(deps: PortalDeps) {
       params: chatParams,
       body: z.strictObject({ txnId, body: messageText, replyTo: messageIdSchema.optional() }),
       status: 201,
+      response: z.object({ id: z.string(), chatId: z.string(), txnId: z.string(), replyTo: z.string().optional() }),
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
@@ -141,6 +143,7 @@ export function chatRoutes(deps: PortalDeps) {
       roles: ['customer', 'admin'],
       params: messageParams,
       body: z.strictObject({ body: messageText }),
+      response: messageSchema,
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
@@ -154,6 +157,7 @@ export function chatRoutes(deps: PortalDeps) {
       summary: "Add the caller's reaction (key: one emoji, or text of at most 16 characters, URL-encoded); idempotent",
       roles: ['customer', 'admin'],
       params: messageParams.extend({ key: reactionKey }),
+      status: 204,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
@@ -168,6 +172,7 @@ export function chatRoutes(deps: PortalDeps) {
       summary: "Remove the caller's reaction (a Matrix redaction); removing one that is not there is not an error",
       roles: ['customer', 'admin'],
       params: messageParams.extend({ key: reactionKey }),
+      status: 204,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
