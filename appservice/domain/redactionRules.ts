@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
+import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
 import { mayRedactOthers, redactionTarget } from './messageRelations';
 
 interface CreateFacts {
@@ -23,8 +23,12 @@ export class RedactionRules {
 
   /** The event this redaction targets in its room's version; null when it names none. */
   async targetOf(event: MatrixEvent): Promise<string | null> {
-    const { roomVersion } = await this.createFacts(event.room_id);
-    return redactionTarget(event, roomVersion);
+    const facts = await this.createFacts(event.room_id).catch((err: unknown) => {
+      // A room the bot cannot read is no room of the index; Synapse being away is retried.
+      if (err instanceof MatrixError && err.status < 500) return null;
+      throw err;
+    });
+    return facts ? redactionTarget(event, facts.roomVersion) : null;
   }
 
   /** Whether Synapse applies `redaction` to an event of `target` (its room and sender). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../runtime';
-import type { MatrixApi } from '../matrix/matrixApi';
+import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 
 
 /**
@@ -23,8 +23,15 @@ export class UnsentRelations {
     let redacted = 0;
     for (const eventId of [...editIds, ...reactions]) {
       const txnId = `unsent-rel.${createHash('sha256').update(`${roomId}|${eventId}`).digest('hex').slice(0, 40)}`;
-      await this.api.redact(roomId, eventId, txnId, undefined, 'The message was unsent.');
-      redacted++;
+      try {
+        await this.api.redact(roomId, eventId, txnId, undefined, 'The message was unsent.');
+        redacted++;
+      } catch (err) {
+        // Refused for good (gone, or not ours to redact): nothing to retry, and the room's other
+        // events must not wait for it. Synapse being away is retried with the transaction.
+        if (!(err instanceof MatrixError && err.status < 500)) throw err;
+        this.log.warn({ roomId, eventId, err: err.message }, 'could not redact a relation of an unsent message');
+      }
     }
     if (redacted) this.log.info({ roomId, messageId, redacted }, 'redacted the edits and reactions of an unsent message');
     return redacted;
