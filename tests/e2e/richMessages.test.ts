@@ -122,6 +122,14 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
     expect(again.status).toBe(200);
     expect(again.body.editedAt).toBe(res.body.editedAt);
     expect((await relations(clients.bob!.client, id, 'm.replace')).length).toBe(1);
+
+    // Concurrent duplicates of one new edit are one m.replace too; editing back to an earlier text is a new edit.
+    const concurrent = await Promise.all([1, 2, 3].map(() => s.api('PATCH', msgPath(id), n.customer('alice'), { body: 'see you at noon' })));
+    expect(concurrent.map((r) => [r.status, r.body.body])).toEqual([1, 2, 3].map(() => [200, 'see you at noon']));
+    expect((await relations(clients.bob!.client, id, 'm.replace')).length).toBe(2);
+    expect((await s.api('PATCH', msgPath(id), n.customer('alice'), { body: 'see you at 11' })).body.body).toBe('see you at 11');
+    expect((await relations(clients.bob!.client, id, 'm.replace')).length).toBe(3);
+    expect((await history('bob')).find((m) => m.id === id)?.body).toBe('see you at 11');
   });
 
   test("another person's message is 403; an attachment, an unsent or unknown message and bad text are refused, and nothing changes", async () => {
