@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
-import { mayRedactOthers, redactionTarget } from './messageRelations';
+import { creatorsArePrivileged, mayRedactOthers, redactionTarget } from './messageRelations';
 
 interface CreateFacts {
   roomVersion: string;
@@ -36,6 +36,8 @@ export class RedactionRules {
     if (target.roomId !== redaction.room_id) return false;
     if (target.senderMatrixId === redaction.sender) return true;
     const facts = await this.createFacts(redaction.room_id);
+    // The service bot, creator of every conversation room: no need to read the power levels.
+    if (creatorsArePrivileged(facts.roomVersion) && facts.creators.includes(redaction.sender)) return true;
     const powerLevels = await this.api.getState(redaction.room_id, 'm.room.power_levels');
     return mayRedactOthers(redaction.sender, { ...facts, powerLevels });
   }
