@@ -38,7 +38,8 @@ export class MatrixEventHandler implements TransactionHandlers {
       attachmentCheckTimeoutMs: number;
       /**
        * Told every change of what a message shows (created, edited, reactions, unsent), after the
-       * index applied it: where the live event stream publishes `message.*` events.
+       * index applied it: where the live event stream publishes `message.*` events. An event
+       * replayed after a crash may tell the same change again.
        */
       onIndexChange?: (change: MessageIndexChange) => void;
     },
