@@ -96,6 +96,11 @@ export async function recordSupportMessageNotification(
   }
 }
 
+/** An edited message shows its new text in the notifications about it (an unsent one shows none). */
+export async function followEditedMessage(messageId: string, preview: string): Promise<void> {
+  await AdminNotificationModel.updateMany({ messageId, preview: { $ne: null } }, { $set: { preview: preview.slice(0, PREVIEW_LENGTH) } });
+}
+
 /** An unsent message leaves no preview behind in anyone's notification list. */
 export async function forgetUnsentMessage(messageId: string): Promise<void> {
   await AdminNotificationModel.updateMany({ messageId }, { $set: { preview: null } });

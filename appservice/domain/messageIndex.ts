@@ -2,6 +2,7 @@ import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import { conversationIdOfRoom, ConversationModel, IndexedMessageModel, MessageEditModel, MessageReactionModel } from '../../store';
 import { noteSupportActivity } from './supportInbox';
+import { followEditedMessage } from './adminNotifications';
 import { displayBody, isTextMsgtype, isValidReactionKey, relationOf } from './messageRelations';
 import type { RedactionRules } from './redactionRules';
 
@@ -213,6 +214,8 @@ async function showVersion(
       : { $set: { preview }, $unset: { editedAt: 1, editEventId: 1, originalPreview: 1 } },
   );
   const moved = await ConversationModel.updateOne({ _id: message.chatId, 'lastMessage.eventId': message._id }, { $set: { 'lastMessage.body': preview } });
+  // Only support conversations notify administrators (adminNotifications.ts).
+  if ((await ConversationModel.findById(message.chatId).select({ kind: 1 }).lean())?.kind === 'support') await followEditedMessage(message._id, preview);
   return { type: 'message.updated', chatId: message.chatId, messageId: message._id, lastMessageChanged: moved.matchedCount > 0 };
 }
 

@@ -216,7 +216,10 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
     const count = (await notifications()).notifications.length;
     const { event_id: supportEdit } = await edit(clients.alice!.client, question, 'is the cafe open on Sunday?', supportRoomId);
     await applied(supportEdit);
-    expect((await notifications()).notifications.length).toBe(count);
+    const listed = (await notifications()).notifications as Array<{ messageId: string; preview: string | null }>;
+    expect(listed.length).toBe(count);
+    // The notification about it shows the new text.
+    expect(listed.filter((x) => x.messageId === question).map((x) => x.preview)).toEqual(['is the cafe open on Sunday?']);
     const inbox = await s.api('GET', `/v1/networks/${n.net}/chats`, n.admin('ada'));
     expect(inbox.body.chats.find((c: Chat) => c.id === supportChatId)).toMatchObject({ unreadCount: 1, lastMessage: { id: question, body: 'is the cafe open on Sunday?' } });
   });
