@@ -246,6 +246,23 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
     expect((await chatOf('alice')).lastMessage).toMatchObject({ id: matrixReply, body: 'great, see you' });
   });
 
+  test('an administrator edits, replies and reacts in a support chat like a customer', async () => {
+    const question = await send('alice', 'can I bring a guest?', {}, supportChatId);
+    const answer = await send('ada', 'yes, up to two', { replyTo: question }, supportChatId);
+    const edited = await s.api('PATCH', msgPath(answer, supportChatId), n.admin('ada'), { body: 'yes, up to three' });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ body: 'yes, up to three', sender: { kind: 'admin', id: 'ada' }, replyTo: { id: question, bodyPreview: 'can I bring a guest?' } });
+    expect((await s.api('PUT', `${msgPath(question, supportChatId)}/reactions/${encodeURIComponent('✅')}`, n.admin('ada'))).status).toBe(204);
+    // The customer cannot edit the administrator's answer.
+    expect((await s.api('PATCH', msgPath(answer, supportChatId), n.customer('alice'), { body: 'yes, any number' })).status).toBe(403);
+    const shown = await eventually('the reaction in the customer\'s history', async () => {
+      const h = await history('alice', supportChatId);
+      return h.find((m) => m.id === question)?.reactions.length ? h : null;
+    });
+    expect(shown.find((m) => m.id === question)?.reactions).toEqual([{ key: '✅', count: 1, mine: false }]);
+    expect(shown.find((m) => m.id === answer)).toMatchObject({ body: 'yes, up to three', replyTo: { id: question, sender: { kind: 'customer', id: 'alice' } } });
+  });
+
   test('a reply to a message of another conversation, an unknown or malformed id is refused and sends nothing', async () => {
     const elsewhere = await send('alice', 'in the support chat', {}, supportChatId);
     const before = (await history('alice')).length;
