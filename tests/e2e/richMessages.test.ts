@@ -288,6 +288,11 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
       { key: '👍', count: 1, mine: true },
       { key: '🎉', count: 1, mine: false },
     ]);
+    // A Matrix client's read receipt on the newest event, here a reaction, reads the conversation.
+    expect((await chatOf('bob')).unreadCount).toBeGreaterThan(0);
+    await (clients.bob!.client as any).http.authedRequest('POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(party)}`, undefined, {});
+    await eventually('the receipt on a reaction to clear the unread count', async () => (await chatOf('bob')).unreadCount === 0);
+
     expect((await s.api('PUT', reactionPath(id, '🎉'), n.customer('bob'))).status).toBe(204);
     const both = await eventually('both reactions with 🎉', async () => {
       const r = (await history('alice')).find((m) => m.id === id)?.reactions;
