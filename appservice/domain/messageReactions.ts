@@ -6,7 +6,8 @@ import type { Actor, Conversation, ConversationService } from './conversationSer
 /**
  * Reactions from the portal: an `m.annotation` sent as the caller's virtual user, and removed by
  * redacting it. Adding is idempotent through Synapse, which refuses a second identical reaction of
- * one sender (M_DUPLICATE_ANNOTATION): that answer means "already there". Removing redacts every
+ * one sender (M_DUPLICATE_ANNOTATION): that answer means "already there"; within a process,
+ * identical requests take turns so that Synapse sees them one after the other. Removing redacts every
  * reaction of the caller with that key, found through Synapse's relations API (not the index,
  * which may not have seen a reaction made a moment ago).
  */
@@ -16,8 +17,25 @@ export class MessageReactions {
     private readonly conversations: ConversationService,
   ) {}
 
+  /** Reactions being added, per (message, sender, key): concurrent duplicates take turns. */
+  private readonly adding = new Map<string, Promise<void>>();
+
   async react(conversation: Conversation, actor: Actor, messageId: string, key: string): Promise<void> {
     const { roomId, userId } = await this.shownMessage(conversation, actor, messageId);
+    // Synapse checks for a duplicate before it stores the new reaction, not atomically with it, so
+    // identical requests at the same moment go one after the other: the second meets the first.
+    const turnKey = JSON.stringify([messageId, userId, key]);
+    const previous = this.adding.get(turnKey) ?? Promise.resolve();
+    const turn = previous.then(() => this.sendReaction(conversation, roomId, userId, messageId, key));
+    const settled = turn.catch(() => undefined);
+    this.adding.set(turnKey, settled);
+    void settled.then(() => {
+      if (this.adding.get(turnKey) === settled) this.adding.delete(turnKey);
+    });
+    return turn;
+  }
+
+  private async sendReaction(conversation: Conversation, roomId: string, userId: string, messageId: string, key: string): Promise<void> {
     const content = { 'm.relates_to': { rel_type: 'm.annotation', event_id: messageId, key } };
     try {
       await this.conversations.sends.sendWhileChatsOn(conversation, roomId, `react.${randomUUID()}`, content, userId, 'm.reaction');

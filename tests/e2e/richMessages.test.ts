@@ -313,6 +313,13 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
     });
   });
 
+  test('the same reaction added concurrently is one reaction', async () => {
+    const id = await send('alice', 'vote here');
+    const results = await Promise.all([1, 2, 3, 4, 5].map(() => s.api('PUT', reactionPath(id, '🙌'), n.customer('bob'))));
+    expect(results.map((r) => r.status)).toEqual([204, 204, 204, 204, 204]);
+    expect((await relations(clients.alice!.client, id, 'm.annotation')).length).toBe(1);
+  });
+
   test('reaction keys: one emoji or at most 16 characters, else 400; unknown messages 404', async () => {
     const id = await send('alice', 'keys');
     for (const key of ['👩‍👩‍👧‍👦', '🇪🇺', 'sixteen chars!!!', '+1']) {
