@@ -7,6 +7,8 @@ import { CommunitySpaces } from './domain/communitySpaces';
 import { ReadMarkers } from './domain/readMarkers';
 import { Unsend } from './domain/unsend';
 import { Attachments } from './domain/attachments';
+import { MessageEdits } from './domain/messageEdits';
+import { MessageReactions } from './domain/messageReactions';
 
 /**
  * The domain and Matrix services every process uses (the appservice, the portal API, the
@@ -23,6 +25,8 @@ export interface CoreServices {
   readMarkers: ReadMarkers;
   unsend: Unsend;
   attachments: Attachments;
+  edits: MessageEdits;
+  reactions: MessageReactions;
 }
 
 export interface CoreOverrides {
@@ -48,5 +52,7 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
     readMarkers: new ReadMarkers(matrix, conversations),
     unsend: new Unsend(matrix, conversations),
     attachments: new Attachments(matrix, conversations, config.matrixDomain),
+    edits: new MessageEdits(matrix, conversations),
+    reactions: new MessageReactions(matrix, conversations),
   };
 }

@@ -3,7 +3,10 @@ import type { MatrixApi, MatrixEvent } from './matrix/matrixApi';
 import { botUserId, parseVirtualUserId } from './matrix/virtualUsers';
 import type { ConversationService } from './domain/conversationService';
 import { forgetUnsentMessage, recordSupportMessageNotification } from './domain/adminNotifications';
-import { indexMessage, indexRedaction, redactionTarget } from './domain/messageIndex';
+import { indexEdit, indexMessage, indexReaction, indexRedaction, relatedEventPosition, type MessageIndexChange } from './domain/messageIndex';
+import { relationOf } from './domain/messageRelations';
+import { RedactionRules } from './domain/redactionRules';
+import { UnsentRelations } from './domain/unsentRelations';
 import { MatrixInvites } from './domain/matrixInvites';
 import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
 import { MatrixChatsOff } from './domain/matrixChatsOff';
@@ -22,19 +25,33 @@ export class MatrixEventHandler implements TransactionHandlers {
   private readonly attachmentGuard: MatrixAttachmentGuard;
   private readonly chatsOff: MatrixChatsOff;
   private readonly names: MatrixNames;
+  private readonly redactionRules: RedactionRules;
+  private readonly unsentRelations: UnsentRelations;
+  private readonly onIndexChange: (change: MessageIndexChange) => void;
 
   constructor(
     private readonly api: MatrixApi,
     conversations: ConversationService,
     private readonly domain: string,
     private readonly log: Logger,
-    opts: { attachmentCheckTimeoutMs: number },
+    opts: {
+      attachmentCheckTimeoutMs: number;
+      /**
+       * Told every change of what a message shows (created, edited, reactions, unsent), after the
+       * index applied it: where the live event stream publishes `message.*` events. An event
+       * replayed after a crash may tell the same change again.
+       */
+      onIndexChange?: (change: MessageIndexChange) => void;
+    },
   ) {
     this.bot = botUserId(domain);
     this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
     this.chatsOff = new MatrixChatsOff(api, log.child({ module: 'chatsOff' }));
     this.names = new MatrixNames(api, domain, log.child({ module: 'names' }));
     this.attachmentGuard = new MatrixAttachmentGuard(api, domain, log.child({ module: 'attachmentGuard' }), opts.attachmentCheckTimeoutMs);
+    this.redactionRules = new RedactionRules(api);
+    this.unsentRelations = new UnsentRelations(api, log.child({ module: 'unsentRelations' }));
+    this.onIndexChange = opts.onIndexChange ?? (() => undefined);
   }
 
   /** Rooms share the processing by their sender's network, so one network's slow rooms stall no other. */
@@ -48,10 +65,10 @@ export class MatrixEventHandler implements TransactionHandlers {
       case 'm.sticker':
         if (event.sender !== this.bot && !event.unsigned?.redacted_because) await this.attachmentGuard.enforce(event);
         return;
+      case 'm.reaction':
+        return this.onReaction(event);
       case 'm.room.redaction':
-        // Unsent in a Matrix client: the administrators' notification about it goes too.
-        if (await indexRedaction(event, this.domain)) await forgetUnsentMessage(redactionTarget(event)!);
-        return;
+        return this.onRedaction(event);
       case 'm.room.member':
         if (event.content?.membership === 'invite' && event.sender !== this.bot && parseVirtualUserId(event.state_key ?? '', this.domain)) {
           await this.invites.handleInvite(event.room_id, event.sender, event.state_key!);
@@ -71,8 +88,36 @@ export class MatrixEventHandler implements TransactionHandlers {
     if (event.sender !== this.bot && MatrixAttachmentGuard.referencesMedia(event)) {
       if (await this.attachmentGuard.enforce(event)) return;
     }
-    const conversation = await indexMessage(event, this.domain);
-    if (conversation) await recordSupportMessageNotification(event, this.domain, conversation);
+    const relation = relationOf(event.type, event.content);
+    // An edit is no new message: it changes one (or nothing, when it is not the sender's own).
+    if (relation?.kind === 'edit') return this.changed(await indexEdit(event, relation));
+    const indexed = await indexMessage(event, this.domain);
+    if (!indexed) return;
+    await recordSupportMessageNotification(event, this.domain, indexed.conversation);
+    this.changed(indexed.change);
+  }
+
+  private async onReaction(event: MatrixEvent): Promise<void> {
+    if (event.unsigned?.redacted_because) return;
+    const relation = relationOf(event.type, event.content);
+    if (relation?.kind !== 'reaction') return;
+    if (event.sender !== this.bot && (await this.chatsOff.enforce(event))) return;
+    this.changed(await indexReaction(event, relation));
+  }
+
+  private async onRedaction(event: MatrixEvent): Promise<void> {
+    const applied = await indexRedaction(event, this.domain, this.redactionRules);
+    if (applied?.change.type === 'message.deleted') {
+      // Unsent (in the portal or a Matrix client): the administrators' notification about it goes
+      // too, and so do its edits and reactions in Matrix.
+      await forgetUnsentMessage(applied.change.messageId);
+      await this.unsentRelations.redactRelationsOf(event.room_id, applied.change.messageId, applied.unsentEditIds);
+    }
+    this.changed(applied?.change ?? null);
+  }
+
+  private changed(change: MessageIndexChange | null): void {
+    if (change) this.onIndexChange(change);
   }
 
   /**
@@ -87,9 +132,11 @@ export class MatrixEventHandler implements TransactionHandlers {
         .filter((ref) => ref !== null);
       if (ours.length === 0) continue;
       const message = await IndexedMessageModel.findById(eventId).select({ chatId: 1, sentAt: 1 }).lean();
-      if (!message) continue;
+      // Clients send receipts for the newest event they show, which may be an edit or a reaction.
+      const position = message ? { chatId: message.chatId, at: message.sentAt } : await relatedEventPosition(eventId);
+      if (!position) continue;
       for (const reader of ours) {
-        await moveReadMarker(message.chatId, reader, eventId, message.sentAt);
+        await moveReadMarker(position.chatId, reader, eventId, position.at);
       }
     }
   }

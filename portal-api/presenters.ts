@@ -1,4 +1,5 @@
-import { attachmentPolicyOf, type Conversation, type Participant } from '../appservice';
+import { z } from 'zod';
+import { attachmentPolicyOf, type ChatMessage, type Conversation, type Participant } from '../appservice';
 import type { AdminNotificationDoc, NetworkDoc } from '../store';
 
 /**
@@ -108,4 +109,47 @@ export function notificationView(n: AdminNotificationDoc & { _id: string }) {
     at: new Date(n.at).toISOString(),
     read: n.readAt !== null && n.readAt !== undefined,
   };
+}
+
+const senderSchema = z.object({ kind: z.enum(['customer', 'admin', 'service']), id: z.string().nullable() });
+
+/** What messageView answers, for the OpenAPI document. */
+export const messageSchema = z
+  .object({
+    id: z.string(),
+    chatId: z.string(),
+    sender: senderSchema,
+    type: z.enum(['text', 'file', 'image']),
+    body: z.string().describe("the newest version's text; a reply without its quoted fallback"),
+    attachment: z.object({ mediaId: z.string(), name: z.string(), mimeType: z.string().optional(), size: z.number().optional() }).optional(),
+    sentAt: z.string(),
+    editedAt: z.string().optional().describe('when the newest edit was made; absent for a message never edited'),
+    replyTo: z
+      .object({ id: z.string(), sender: senderSchema.nullable(), bodyPreview: z.string().nullable().describe('null when that message is unsent or unknown') })
+      .optional()
+      .describe('the message this one answers'),
+    reactions: z.array(z.object({ key: z.string(), count: z.number().int(), mine: z.boolean() })).describe('per key, in the order they were first used'),
+  })
+  .meta({ id: 'Message' });
+
+export const messagePageSchema = z.object({ messages: z.array(messageSchema), nextCursor: z.string().nullable() });
+
+/** A message as history, sends and edits show it (API.md › Rich messages). */
+export function messageView(m: ChatMessage) {
+  return {
+    id: m.id,
+    chatId: m.chatId,
+    sender: m.sender,
+    type: m.type,
+    body: m.body,
+    ...(m.attachment ? { attachment: m.attachment } : {}),
+    sentAt: m.sentAt,
+    ...(m.editedAt ? { editedAt: m.editedAt } : {}),
+    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+    reactions: m.reactions,
+  };
+}
+
+export function messagePageView(page: { messages: ChatMessage[]; nextCursor: string | null }) {
+  return { messages: page.messages.map(messageView), nextCursor: page.nextCursor };
 }

@@ -30,6 +30,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   rawBody?: Record<string, Record<string, unknown>>;
   /** Status of a successful answer (default 200). */
   status?: number;
+  /** Shape of a successful answer, for the OpenAPI document only (presenters.ts shapes it). */
+  response?: z.ZodType;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -118,7 +120,10 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
         ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: route.rawBody } } } } }
         : {}),
       responses: {
-        [String(route.status ?? 200)]: { description: 'success' },
+        [String(route.status ?? 200)]: {
+          description: 'success',
+          ...(route.response ? { content: { 'application/json': { schema: z.toJSONSchema(route.response, { io: 'output', unrepresentable: 'any' }) } } } : {}),
+        },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

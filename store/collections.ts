@@ -11,6 +11,8 @@ import { FeedPostModel } from './feedPosts';
 import { IndexedMessageModel } from './indexedMessages';
 import { LocationModel } from './locations';
 import { LockedMatrixAccountModel } from './lockedMatrixAccounts';
+import { MessageEditModel } from './messageEdits';
+import { MessageReactionModel } from './messageReactions';
 import { NetworkModel } from './networks';
 import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
@@ -32,6 +34,8 @@ export const COLLECTIONS = [
   ProcessedEventModel,
   AppservicePingModel,
   IndexedMessageModel,
+  MessageEditModel,
+  MessageReactionModel,
   ReadMarkerModel,
   SupportInboxHeadModel,
   SavedPowerLevelsModel,

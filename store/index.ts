@@ -20,6 +20,8 @@ export { AppserviceTransactionModel, ProcessedEventModel, processedEventIds, pen
 export { recordPingReceived, takePingReceipt } from './appservicePings';
 export { conversationIdOfRoom, rememberConversationRoom } from './roomConversations';
 export { IndexedMessageModel } from './indexedMessages';
+export { MessageEditModel } from './messageEdits';
+export { MessageReactionModel, reactionsOfMessages } from './messageReactions';
 export { ReadMarkerModel, type ReadMarkerDoc } from './readMarkers';
 export { SupportInboxHeadModel } from './supportInboxHeads';
 export { SavedPowerLevelsModel } from './savedPowerLevels';

@@ -12,6 +12,11 @@ const indexedMessageSchema = new Schema(
     /** mxc:// URI of an attachment. */
     mediaUrl: { type: String },
     redacted: { type: Boolean, default: false },
+    /** The newest accepted edit (message_edits): its time and event id. `preview` is its text then. */
+    editedAt: { type: Date },
+    editEventId: { type: String },
+    /** The message's own text while an edit is shown (to fall back to when every edit is redacted). */
+    originalPreview: { type: String },
   },
   { versionKey: false },
 );

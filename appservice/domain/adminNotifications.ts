@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import { decodeCursor, encodeCursor } from './pageCursor';
+import { displayBody, relationOf } from './messageRelations';
 import { AdministratorModel, NetworkModel, AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from '../../store';
 
 /**
@@ -47,7 +48,8 @@ export async function recordSupportMessageNotification(
     AdministratorModel.find({ networkId: conversation.networkId, status: 'active' }).lean(),
   ]);
   if (!network) return;
-  const preview = typeof event.content?.body === 'string' ? event.content.body.slice(0, PREVIEW_LENGTH) : '';
+  // A reply's quoted fallback is not its text.
+  const preview = typeof event.content?.body === 'string' ? displayBody(event.content.body, relationOf(event.type, event.content)).slice(0, PREVIEW_LENGTH) : '';
   const at = new Date(event.origin_server_ts);
 
   const inAppAdmins = network.notifications?.inApp === false ? [] : admins.filter((a) => a.notifications?.inApp !== false);
@@ -94,6 +96,11 @@ export async function recordSupportMessageNotification(
       { upsert: true },
     );
   }
+}
+
+/** An edited message shows its new text in the notifications about it (an unsent one shows none). */
+export async function followEditedMessage(messageId: string, preview: string): Promise<void> {
+  await AdminNotificationModel.updateMany({ messageId, preview: { $ne: null } }, { $set: { preview: preview.slice(0, PREVIEW_LENGTH) } });
 }
 
 /** An unsent message leaves no preview behind in anyone's notification list. */

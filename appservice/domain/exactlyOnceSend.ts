@@ -59,15 +59,15 @@ export class ExactlyOnceSend {
    * left, the fan-out restored the room between the refusal and the lookup: sending again is right
    * then too (a room read-only for any other reason refuses the second send as well).
    */
-  private async sendWhileChatsOn(conversation: Conversation, roomId: string, txnId: string, content: Record<string, unknown>, sender: string): Promise<string> {
+  async sendWhileChatsOn(conversation: Conversation, roomId: string, txnId: string, content: Record<string, unknown>, sender: string, type = 'm.room.message'): Promise<string> {
     try {
-      return await this.api.sendEvent(roomId, 'm.room.message', txnId, content, sender);
+      return await this.api.sendEvent(roomId, type, txnId, content, sender);
     } catch (err) {
       if (!(err instanceof MatrixError && err.errcode === 'M_FORBIDDEN')) throw err;
       await this.access.assertChatsEnabled(conversation.networkId);
       const { existed } = await restoreSavedPowerLevels(this.api, roomId);
       this.log.info({ roomId, restoredHere: existed }, 'send refused after chats were turned on; sending again');
-      return this.api.sendEvent(roomId, 'm.room.message', txnId, content, sender);
+      return this.api.sendEvent(roomId, type, txnId, content, sender);
     }
   }
 

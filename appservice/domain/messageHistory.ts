@@ -1,18 +1,32 @@
 import { AppError } from '../../runtime';
+import { IndexedMessageModel, reactionsOfMessages } from '../../store';
 import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import type { Actor, Conversation } from './conversation';
 import type { ConversationRooms } from './conversationRooms';
+import { displayBody, isTextMsgtype, relationOf } from './messageRelations';
+
+export type MessageSender = { kind: 'customer' | 'admin' | 'service'; id: string | null };
 
 export interface ChatMessage {
   id: string;
   chatId: string;
-  sender: { kind: 'customer' | 'admin' | 'service'; id: string | null };
+  sender: MessageSender;
   type: 'text' | 'file' | 'image';
+  /** The newest version's text (a reply without its quoted fallback). */
   body: string;
   attachment?: { mediaId: string; name: string; mimeType?: string; size?: number };
   sentAt: string;
+  /** When the newest edit shown was made; absent for a message never edited. */
+  editedAt?: string;
+  /** What it answers; `sender` and `bodyPreview` are null when that message is unsent or unknown. */
+  replyTo?: { id: string; sender: MessageSender | null; bodyPreview: string | null };
+  /** Per key: how many people reacted with it and whether the caller is one of them. */
+  reactions: Array<{ key: string; count: number; mine: boolean }>;
 }
+
+/** How much of the answered message a reply shows. */
+const REPLY_PREVIEW_LENGTH = 100;
 
 /** A conversation's messages, read from Synapse (the store of record) as the participant. */
 export class MessageHistory {
@@ -39,25 +53,48 @@ export class MessageHistory {
       }
       throw err;
     }
-    const messages = page.chunk.map((event) => this.toChatMessage(conversation._id, event)).filter((m): m is ChatMessage => m !== null);
+    const messages = await this.withRelations(
+      page.chunk.map((event) => this.toChatMessage(conversation._id, event)).filter((m): m is ChatMessage => m !== null),
+      userId,
+    );
+    // A page may hold fewer than `limit` messages (edits and unsent ones are not messages of their own).
     const nextCursor = page.end && page.chunk.length > 0 ? page.end : null;
     return { messages, nextCursor };
   }
 
+  /** One message as history shows it (null: not a message, or unsent), read as the participant. */
+  async one(conversation: Conversation, actor: Actor, messageId: string): Promise<ChatMessage | null> {
+    const { roomId, userId } = await this.rooms.enterRoom(conversation, actor);
+    const event = await this.api.getEvent(roomId, messageId, userId);
+    const message = event ? this.toChatMessage(conversation._id, event) : null;
+    return message ? (await this.withRelations([message], userId))[0]! : null;
+  }
+
+  /**
+   * A message event as the portal shows it, in its newest version (Synapse bundles the newest edit
+   * by the same sender); null for anything that is not a message of its own: other events, unsent
+   * messages, and edits. Reactions and what a reply answers are added by withRelations.
+   */
   toChatMessage(chatId: string, event: MatrixEvent): ChatMessage | null {
     const content = event.content ?? {};
     if (event.type !== 'm.room.message' || typeof content.body !== 'string' || event.unsigned?.redacted_because) {
       return null;
     }
+    const relation = relationOf(event.type, content);
+    if (relation?.kind === 'edit') return null;
     const ref = parseVirtualUserId(event.sender, this.domain);
     const msgtype = String(content.msgtype ?? 'm.text');
+    const edit = isTextMsgtype(msgtype) ? newestEdit(event) : null;
     const message: ChatMessage = {
       id: event.event_id,
       chatId,
-      sender: ref ? { kind: ref.kind, id: ref.id } : { kind: 'service', id: null },
+      sender: senderOf(ref),
       type: msgtype === 'm.image' ? 'image' : msgtype === 'm.file' ? 'file' : 'text',
-      body: content.body,
+      body: edit?.body ?? displayBody(content.body, relation),
       sentAt: new Date(event.origin_server_ts).toISOString(),
+      ...(edit ? { editedAt: edit.at } : {}),
+      ...(relation?.kind === 'reply' ? { replyTo: { id: relation.targetId, sender: null, bodyPreview: null } } : {}),
+      reactions: [],
     };
     if ((msgtype === 'm.file' || msgtype === 'm.image') && typeof content.url === 'string') {
       const info = (content.info ?? {}) as { mimetype?: string; size?: number };
@@ -70,4 +107,48 @@ export class MessageHistory {
     }
     return message;
   }
+
+  /**
+   * Adds what the conversation index knows: each message's reactions, aggregated per key, and the
+   * sender and text of the message a reply answers (in this conversation only).
+   */
+  private async withRelations(messages: ChatMessage[], viewer: string): Promise<ChatMessage[]> {
+    const replyIds = [...new Set(messages.flatMap((m) => (m.replyTo ? [m.replyTo.id] : [])))];
+    const [reactions, answered] = await Promise.all([
+      reactionsOfMessages(messages.map((m) => m.id)),
+      Promise.all(replyIds.map((id) => IndexedMessageModel.findById(id).select({ chatId: 1, senderMatrixId: 1, preview: 1, redacted: 1 }).lean())),
+    ]);
+    const byKey = new Map<string, Map<string, Set<string>>>();
+    for (const r of reactions) {
+      const keys = byKey.get(r.messageId) ?? new Map<string, Set<string>>();
+      byKey.set(r.messageId, keys);
+      const senders = keys.get(r.key) ?? new Set<string>();
+      keys.set(r.key, senders);
+      senders.add(r.senderMatrixId);
+    }
+    const answeredById = new Map(answered.flatMap((a) => (a ? [[a._id, a] as const] : [])));
+    for (const m of messages) {
+      m.reactions = [...(byKey.get(m.id) ?? new Map<string, Set<string>>())].map(([key, senders]) => ({ key, count: senders.size, mine: senders.has(viewer) }));
+      if (!m.replyTo) continue;
+      const target = answeredById.get(m.replyTo.id);
+      if (target && !target.redacted && target.chatId === m.chatId) {
+        m.replyTo = { id: target._id, sender: senderOf(parseVirtualUserId(target.senderMatrixId, this.domain)), bodyPreview: (target.preview ?? '').slice(0, REPLY_PREVIEW_LENGTH) };
+      }
+    }
+    return messages;
+  }
+}
+
+function senderOf(ref: { kind: 'customer' | 'admin'; id: string } | null): MessageSender {
+  return ref ? { kind: ref.kind, id: ref.id } : { kind: 'service', id: null };
+}
+
+/** The newest edit Synapse bundled with a message (`unsigned.m.relations.m.replace`), when it is a text. */
+function newestEdit(event: MatrixEvent): { body: string; at: string } | null {
+  const relations = event.unsigned?.['m.relations'] as Record<string, unknown> | undefined;
+  const edit = relations?.['m.replace'] as MatrixEvent | undefined;
+  if (!edit || edit.sender !== event.sender || edit.unsigned?.redacted_because) return null;
+  const relation = relationOf(edit.type, edit.content);
+  if (relation?.kind !== 'edit' || relation.newBody === null) return null;
+  return { body: relation.newBody, at: new Date(edit.origin_server_ts).toISOString() };
 }

@@ -299,6 +299,22 @@ export class MatrixApi {
     }
   }
 
+  /** Every event relating to `eventId` with `relType` (Synapse's relations API, all pages). */
+  async relations(roomId: string, eventId: string, relType: string, asUser?: string): Promise<MatrixEvent[]> {
+    const events: MatrixEvent[] = [];
+    let from: string | undefined;
+    do {
+      const page = await this.request<{ chunk: MatrixEvent[]; next_batch?: string }>(
+        'GET',
+        `/_matrix/client/v1/rooms/${enc(roomId)}/relations/${enc(eventId)}/${enc(relType)}`,
+        { asUser, query: { limit: 100, from } },
+      );
+      events.push(...page.chunk);
+      from = page.next_batch;
+    } while (from);
+    return events;
+  }
+
   /** A session for a Matrix client, through the appservice login type (no passwords exist). */
   async loginAsVirtualUser(userId: string, deviceId?: string): Promise<{ access_token: string; device_id: string; user_id: string; expires_in_ms?: number }> {
     return this.request('POST', '/_matrix/client/v3/login', {

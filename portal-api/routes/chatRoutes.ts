@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
-import { attachmentPolicyOf, chatListPage, checkAttachmentType, participantsOf, resolveChatPath } from '../../appservice';
+import { attachmentPolicyOf, chatListPage, checkAttachmentType, isValidReactionKey, participantsOf, REACTION_KEY_MAX_CHARACTERS, resolveChatPath } from '../../appservice';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
-import { chatListView, chatView, chatWithParticipantsView } from '../presenters';
+import { chatListView, chatView, chatWithParticipantsView, messagePageSchema, messagePageView, messageSchema, messageView } from '../presenters';
 import type { PortalDeps } from '../portalDeps';
 import { readAttachmentUpload } from '../attachmentUpload';
 import { findNetwork } from '../../store';
@@ -25,8 +25,14 @@ const messageText = z
   .max(20000)
   .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters (tab and line breaks are fine)');
 const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
+/** A reaction key (the path segment, decoded): one emoji, or a short text. */
+const reactionKey = z
+  .string()
+  .max(256)
+  .refine(isValidReactionKey, `one emoji, or text of at most ${REACTION_KEY_MAX_CHARACTERS} characters without control characters or surrounding spaces`);
+const messageParams = chatParams.extend({ messageId: messageIdSchema });
 export function chatRoutes(deps: PortalDeps) {
-  const { conversations, readMarkers, unsend, attachments } = deps.services;
+  const { conversations, readMarkers, unsend, attachments, edits, reactions } = deps.services;
 
   return [
     defineRoute({
@@ -98,26 +104,80 @@ export function chatRoutes(deps: PortalDeps) {
         from: z.string().min(1).max(512).optional(),
         limit: z.coerce.number().int().min(1).max(100).default(50),
       }),
+      response: messagePageSchema,
       handler: async ({ params, query, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
-        return conversations.history.list(conversation, actor, { from: query.from, limit: query.limit });
+        return messagePageView(await conversations.history.list(conversation, actor, { from: query.from, limit: query.limit }));
       },
     }),
 
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/messages',
-      summary: 'Send text; the same txnId never creates a second message',
+      summary: 'Send text, optionally as a reply (`replyTo`: a message id of this conversation); the same txnId never creates a second message',
       roles: ['customer', 'admin'],
       params: chatParams,
-      body: z.strictObject({ txnId, body: messageText }),
+      body: z.strictObject({ txnId, body: messageText, replyTo: messageIdSchema.optional() }),
       status: 201,
+      response: z.object({ id: z.string(), chatId: z.string(), txnId: z.string(), replyTo: z.string().optional() }),
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
-        const eventId = await conversations.sends.send(conversation, actor, body.txnId, { msgtype: 'm.text', body: body.body });
-        return { id: eventId, chatId: conversation._id, txnId: body.txnId };
+        if (body.replyTo && !(await conversations.history.one(conversation, actor, body.replyTo))) {
+          throw new InvalidRequestError('replyTo', 'not a message of this conversation');
+        }
+        const eventId = await conversations.sends.send(conversation, actor, body.txnId, {
+          msgtype: 'm.text',
+          body: body.body,
+          ...(body.replyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: body.replyTo } } } : {}),
+        });
+        return { id: eventId, chatId: conversation._id, txnId: body.txnId, ...(body.replyTo ? { replyTo: body.replyTo } : {}) };
+      },
+    }),
+
+    defineRoute({
+      method: 'patch',
+      path: '/v1/chats/:chatId/messages/:messageId',
+      summary: "Edit one's own text message (a Matrix m.replace); answers the message in its new version. Another's message: 403",
+      roles: ['customer', 'admin'],
+      params: messageParams,
+      body: z.strictObject({ body: messageText }),
+      response: messageSchema,
+      handler: async ({ params, body, caller }) => {
+        const actor = actorOf(caller);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
+        return messageView(await edits.edit(conversation, actor, params.messageId, body.body));
+      },
+    }),
+
+    defineRoute({
+      method: 'put',
+      path: '/v1/chats/:chatId/messages/:messageId/reactions/:key',
+      summary: "Add the caller's reaction (key: one emoji, or text of at most 16 characters, URL-encoded); idempotent",
+      roles: ['customer', 'admin'],
+      params: messageParams.extend({ key: reactionKey }),
+      status: 204,
+      handler: async ({ params, caller }) => {
+        const actor = actorOf(caller);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
+        await reactions.react(conversation, actor, params.messageId, params.key);
+        return undefined;
+      },
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/v1/chats/:chatId/messages/:messageId/reactions/:key',
+      summary: "Remove the caller's reaction (a Matrix redaction); removing one that is not there is not an error",
+      roles: ['customer', 'admin'],
+      params: messageParams.extend({ key: reactionKey }),
+      status: 204,
+      handler: async ({ params, caller }) => {
+        const actor = actorOf(caller);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
+        await reactions.unreact(conversation, actor, params.messageId, params.key);
+        return undefined;
       },
     }),
 
@@ -126,7 +186,7 @@ export function chatRoutes(deps: PortalDeps) {
       path: '/v1/chats/:chatId/messages/:messageId',
       summary: "Unsend one's own message (a Matrix redaction); it disappears for everyone",
       roles: ['customer', 'admin'],
-      params: chatParams.extend({ messageId: messageIdSchema }),
+      params: messageParams,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
