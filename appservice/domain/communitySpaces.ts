@@ -91,8 +91,11 @@ export class CommunitySpaces {
 
   /** Re-places everyone of the network (after a visibility change or a new location). */
   async placeNetwork(networkId: string, onProgress?: (done: number, total: number) => void): Promise<number> {
-    const customers = await CustomerModel.find({ networkId }).select({ customerId: 1, matrixUserId: 1 }).lean();
-    const admins = await AdministratorModel.find({ networkId }).select({ matrixUserId: 1, status: 1 }).lean();
+    // People whose provisioning has not registered them on Synapse yet are left to that job (it
+    // places them once they exist); inviting an account Synapse does not know fails for good.
+    const registered = { networkId, provisionedVersion: { $gte: 1 } };
+    const customers = await CustomerModel.find(registered).select({ customerId: 1, matrixUserId: 1 }).lean();
+    const admins = await AdministratorModel.find(registered).select({ matrixUserId: 1, status: 1 }).lean();
     let done = 0;
     for (const admin of admins) await this.placeAdministrator(networkId, admin.matrixUserId, admin.status === 'active');
     const spaces = await this.ensureSpaces(networkId);

@@ -12,7 +12,8 @@ export async function runSpacePlacement(ctx: JobContext, job: ProvisioningJob): 
   const spaces = ctx.services.spaces;
   if (data.customerId) {
     const customer = await findCustomer(data.networkId, data.customerId);
-    if (!customer) return { placed: 0 };
+    // Not registered on Synapse yet: their provisioning job places them.
+    if (!customer || !customer.provisionedVersion) return { placed: 0 };
     await spaces.placeCustomer(data.networkId, data.customerId, customer.matrixUserId);
     return { placed: 1 };
   }
