@@ -16,7 +16,7 @@ const SYNC_CONCURRENCY = CUSTOMERS + ADMINS + 1;
 const SETTLE_TIMEOUT_MS = 240000;
 
 /**
- * R7: a new network's people synced all at once, as a host platform syncing a network does: 16
+ * R10 (called R7 until 2026-12-01): a new network's people synced all at once, as a host platform syncing a network does: 16
  * customers (members and non-members, some hiding their name) and 3 administrators PUT
  * concurrently, while 4 of the customers open support chats and a second location is added
  * half-way; a 4th administrator arrives right after, while the jobs still run.
@@ -183,7 +183,7 @@ export async function concurrentProvisioning(b: BenchStack): Promise<ScenarioRes
 
   const retryReasons = [...new Set(retried.map((j) => j.reason))];
   return {
-    id: 'R7',
+    id: 'R10',
     title: "one network's people provisioned concurrently",
     counts: {
       customers: CUSTOMERS,

@@ -24,7 +24,7 @@ interface Attack {
 }
 
 /**
- * R9: containment. A curious member with the Matrix token of POST /v1/me/matrix-session and the raw
+ * R7: containment. A curious member with the Matrix token of POST /v1/me/matrix-session and the raw
  * Client-Server API, or with raw HTTP against the portal, tries the ways out of the rules of issue
  * 11 and some of our own. Each attack is one sequence that either is refused up front or cleaned up
  * within seconds; none may succeed and no answer may be a 5xx. The stall probe: 20 references to
@@ -320,7 +320,7 @@ export async function containmentAttacks(b: BenchStack): Promise<ScenarioResult>
   const problems = [...outcomes, ...serverErrors.map((e) => `5xx: ${e}`)];
   if (stallMs >= STALL_PROBE_LIMIT_MS) problems.push(`stall probe: the other network's message took ${stallMs} ms`);
   return {
-    id: 'R9',
+    id: 'R7',
     title: 'containment (Matrix clients and raw HTTP)',
     counts: { attacks: attacks.length, succeeded: outcomes.length, responses5xx: serverErrors.length, stallProbeMs: stallMs },
     problems,

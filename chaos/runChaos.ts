@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: the reliability suite. One local stack (loopback only, data on /dev/shm) with the
  * appservice, the portal API and a provisioning worker each in its own process (so they can be
- * SIGKILLed), then the scenarios R1–R7 and R9 (R8 is the live-event stream's), one line each. Exits non-zero if any scenario lost or
+ * SIGKILLed), then the scenarios R1–R8 and R10 (R9 is reserved for the email digests), one line each. Exits non-zero if any scenario lost or
  * duplicated data, leaked, or could not run. CHAOS_ONLY=R1,R5 runs a subset. Every loop is bounded.
  */
 import { BenchStack } from '../bench/support/benchStack';
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
     const scenarios: Array<[string, () => Promise<ScenarioResult>]> = [
       ['R5', () => malformedRequests(b, portal)],
       ['R6', () => authorizationMatrix(b)],
-      ['R7', () => concurrentProvisioning(b)],
-      ['R9', () => containmentAttacks(b)],
+      ['R7', () => containmentAttacks(b)],
+      ['R10', () => concurrentProvisioning(b)],
       ['R1', () => appserviceCrash(b, appservice)],
       ['R2', () => workerCrash(b, worker)],
       ['R3', () => redisRestart(b)],

@@ -39,7 +39,7 @@ export async function createNetwork(
   await b.ok('PUT', `/v1/networks/${net}`, service, { name: `Bench ${net}`, ...(opts.communityVisibility ? { communityVisibility: opts.communityVisibility } : {}) });
   await b.ok('PUT', `/v1/networks/${net}/locations/loc-1`, service, { name: 'Downtown' });
   // Everyone at once, as a host platform syncs a network, then each one waited for: concurrent
-  // provisioning in one network is what R7 checks (README, Reliability: "Concurrent provisioning").
+  // provisioning in one network is what R10 checks (README, Reliability: "Concurrent provisioning").
   const timeout = opts.provisionTimeoutMs ?? 60000;
   await Promise.all([
     ...Object.entries(opts.customers ?? {}).map(([cid, name]) =>
