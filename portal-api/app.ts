@@ -9,6 +9,7 @@ import type { PortalDeps } from './portalDeps';
 import { hostSyncRoutes } from './routes/hostSyncRoutes';
 import { chatRoutes } from './routes/chatRoutes';
 import { meRoutes } from './routes/meRoutes';
+import { safetyRoutes } from './routes/safetyRoutes';
 import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
@@ -29,6 +30,7 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...communityRoutes(),
     ...chatRoutes(deps),
     ...meRoutes(deps),
+    ...safetyRoutes(deps),
     ...opsRoutes(deps),
     ...customerImportRoutes(deps),
     ...customerDeprovisionRoutes(deps),

@@ -6,6 +6,7 @@ import { AttachmentModel, AttachmentSendModel } from './attachments';
 import { BookingModel } from './bookings';
 import { ConversationModel } from './conversations';
 import { CustomerModel } from './customers';
+import { CustomerBlockModel } from './customerBlocks';
 import { DirectoryChangeModel } from './directoryChanges';
 import { FeedPostModel } from './feedPosts';
 import { IndexedMessageModel } from './indexedMessages';
@@ -25,6 +26,7 @@ export const COLLECTIONS = [
   DirectoryChangeModel,
   LocationModel,
   CustomerModel,
+  CustomerBlockModel,
   AdministratorModel,
   FeedPostModel,
   BookingModel,

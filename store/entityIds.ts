@@ -59,3 +59,8 @@ export function attachmentId(chatId: string, mediaId: string): string {
 export function readMarkerId(chatId: string, participant: { kind: 'customer' | 'admin'; id: string }): string {
   return `${chatId}|${participant.kind}:${participant.id}`;
 }
+
+/** A customer's block of another customer of the same network. */
+export function customerBlockId(networkId: string, blockerId: string, blockedId: string): string {
+  return JSON.stringify(['block', networkId, blockerId, blockedId]);
+}

@@ -11,6 +11,7 @@ export { NetworkModel, type NetworkDoc, findNetwork, networkExists, setChatsEnab
 export { DirectoryChangeModel, DIRECTORY_CHANGES_KEPT, customersChangedAt, recordDirectoryChange } from './directoryChanges';
 export { LocationModel, upsertLocation } from './locations';
 export * from './customers';
+export { CustomerBlockModel, blockCustomer, unblockCustomer, isBlockedBy, blocksOf, blockersOf, type CustomerBlock } from './customerBlocks';
 export * from './administrators';
 export * from './feedPosts';
 export * from './bookings';

@@ -58,6 +58,8 @@ export interface DirectChatRequest {
   recipientHasPostedOnFeed: boolean;
   /** The recipient started a conversation with the requester before (rule 5's exception). */
   recipientStartedChatWithRequester: boolean;
+  /** The recipient blocks the requester (Safety: a blocked person reaches the blocker by no path). */
+  requesterBlockedByRecipient?: boolean;
 }
 
 export type Decision =
@@ -129,6 +131,8 @@ export function decideDirectChat(req: DirectChatRequest): Decision {
   if (requester.id === recipient.id || recipient.status !== 'active') {
     return { allowed: false, reason: 'recipient_not_reachable' };
   }
+  // Never told why: a block looks like any other unreachable person.
+  if (req.requesterBlockedByRecipient) return { allowed: false, reason: 'recipient_not_reachable' };
   if (isHiddenFrom(recipient, req)) {
     // The hidden customer started it: the other side may answer (handled by the caller finding the
     // existing conversation); otherwise nobody reaches them.

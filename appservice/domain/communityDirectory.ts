@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from './pageCursor';
 import { customerFacts, isHiddenFrom, isListedByVisibility } from './chatRules';
 import { directKey } from './conversation';
 import { directoryOf, pageAfter, type DirectoryEntry } from './directoryCache';
-import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc, conversationIdForKey, customerDocId } from '../../store';
+import { ConversationModel, CustomerModel, FeedPostModel, NetworkModel, type CustomerDoc, conversationIdForKey, customerDocId, blockersOf } from '../../store';
 
 /**
  * Customer lists read page by page in display-name order: the Community page (rules 3 and 5 from
@@ -90,6 +90,8 @@ async function filterVisible(
   candidates: Customer[],
 ): Promise<Customer[]> {
   const hidden = candidates.filter((c) => c.hideNameOnBookings).map((c) => c.customerId);
+  // Safety: people who block the viewer are not shown to them.
+  const blockers = await blockersOf(networkId, viewer.customerId);
   // Lookups by _id (conversations) and one query for the few hidden people of the page.
   const [posted, startedChats] = hidden.length
     ? await Promise.all([
@@ -105,6 +107,7 @@ async function filterVisible(
   return candidates.filter((c) => {
     const candidateFacts = customerFacts(c);
     return (
+      !blockers.has(c.customerId) &&
       isListedByVisibility(visibility, viewerFacts, candidateFacts) &&
       !isHiddenFrom(candidateFacts, {
         recipientHasPostedOnFeed: postedSet.has(c.customerId),

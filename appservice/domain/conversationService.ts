@@ -1,5 +1,5 @@
 import { type Logger, ChatsDisabledError, NotFoundError, RecipientNotReachableError } from '../../runtime';
-import { conversationIdForKey, ConversationModel, findCustomer, hasPostedOnFeed, isDuplicateKey } from '../../store';
+import { conversationIdForKey, ConversationModel, findCustomer, hasPostedOnFeed, isBlockedBy, isDuplicateKey } from '../../store';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { VirtualUserService } from '../matrix/virtualUserService';
 import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
@@ -38,7 +38,12 @@ export class ConversationService {
     // An unknown recipient is as unreachable as a hidden one: the answer never tells which.
     if (!other) throw new RecipientNotReachableError();
     const key = directKey(requester.networkId, requester.id, recipientId);
-    const existing = await ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>();
+    const [existing, blocked] = await Promise.all([
+      ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>(),
+      isBlockedBy(requester.networkId, recipientId, requester.id),
+    ]);
+    // A blocked person opens no chat with the blocker, not even the one they had (never told why).
+    if (blocked) throw new RecipientNotReachableError();
     // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
     if (existing) return this.rooms.ensureRoom(existing);
     const decision = decideDirectChatByAnyPath(
@@ -48,6 +53,7 @@ export class ConversationService {
         recipient: customerFacts(other),
         recipientHasPostedOnFeed: await hasPostedOnFeed(requester.networkId, recipientId),
         recipientStartedChatWithRequester: false,
+        requesterBlockedByRecipient: blocked,
       },
       Array.isArray(path) ? path : [path as ChatPath],
     );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '../../runtime';
-import { SentMessageModel, isDuplicateKey, sendRecordId } from '../../store';
+import { RecipientNotReachableError, type Logger } from '../../runtime';
+import { SentMessageModel, isBlockedBy, isDuplicateKey, sendRecordId } from '../../store';
 import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation } from './conversation';
 import type { ConversationAccess } from './conversationAccess';
@@ -60,6 +60,7 @@ export class ExactlyOnceSend {
    * then too (a room read-only for any other reason refuses the second send as well).
    */
   async sendWhileChatsOn(conversation: Conversation, roomId: string, txnId: string, content: Record<string, unknown>, sender: string, type = 'm.room.message'): Promise<string> {
+    await this.refuseBlockedSender(conversation, sender);
     try {
       return await this.api.sendEvent(roomId, type, txnId, content, sender);
     } catch (err) {
@@ -69,6 +70,20 @@ export class ExactlyOnceSend {
       this.log.info({ roomId, restoredHere: existed }, 'send refused after chats were turned on; sending again');
       return this.api.sendEvent(roomId, type, txnId, content, sender);
     }
+  }
+
+  /**
+   * In a direct conversation, a customer the other participant blocks sends nothing (messages,
+   * edits, reactions, files): `recipient_not_reachable`, never why. Matrix clients are refused at
+   * the homeserver by the same check (appservice/domain/homeserverRules).
+   */
+  private async refuseBlockedSender(conversation: Conversation, sender: string): Promise<void> {
+    if (conversation.kind !== 'direct') return;
+    const [a, b] = conversation.customerIds;
+    const senderIs = (id: string) => this.rooms.matrixUserOf({ kind: 'customer', networkId: conversation.networkId, id }) === sender;
+    const other = senderIs(a!) ? b : senderIs(b!) ? a : null;
+    const senderId = other === a ? b : a;
+    if (other && (await isBlockedBy(conversation.networkId, other, senderId!))) throw new RecipientNotReachableError();
   }
 
   /** The sender's recent event that carries this send's marker, if an earlier attempt created it. */
