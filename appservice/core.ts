@@ -9,6 +9,7 @@ import { Unsend } from './domain/unsend';
 import { Attachments } from './domain/attachments';
 import { MessageEdits } from './domain/messageEdits';
 import { MessageReactions } from './domain/messageReactions';
+import { Reports } from './domain/reports';
 
 /**
  * The domain and Matrix services every process uses (the appservice, the portal API, the
@@ -27,6 +28,7 @@ export interface CoreServices {
   attachments: Attachments;
   edits: MessageEdits;
   reactions: MessageReactions;
+  reports: Reports;
 }
 
 export interface CoreOverrides {
@@ -54,5 +56,6 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
     attachments: new Attachments(matrix, conversations, config.matrixDomain),
     edits: new MessageEdits(matrix, conversations),
     reactions: new MessageReactions(matrix, conversations),
+    reports: new Reports(matrix, conversations.access, config.matrixDomain),
   };
 }

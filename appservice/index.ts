@@ -38,6 +38,7 @@ export { UNREAD_COUNT_CAP, type ReadMarkers } from './domain/readMarkers';
 export { resolveChatPath } from './domain/chatPaths';
 export { chatListPage, participantsOf, type ChatListPage, type ChatListScope, type Participant } from './domain/chatList';
 export type { Unsend } from './domain/unsend';
+export { REMOVED_BY_MODERATION, type Reports, type MatrixEventReport, type PortalReport } from './domain/reports';
 export type { MessageEdits } from './domain/messageEdits';
 export type { MessageReactions } from './domain/messageReactions';
 export { isValidReactionKey, REACTION_KEY_MAX_CHARACTERS } from './domain/messageRelations';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type CoreServices } from '../appservice';
-import { type MatrixAccess, type ProvisioningQueue } from '../provisioning';
+import { type MatrixAccess, type ProvisioningQueue, type SynapseAdminApi } from '../provisioning';
 
 /** What the portal API's routes are built from. */
 export interface PortalDeps {
@@ -8,5 +8,7 @@ export interface PortalDeps {
   queue: ProvisioningQueue;
   /** Matrix sessions (one device per person, revocable) and account locks. */
   matrixAccess: MatrixAccess;
+  /** Synapse's admin API (Matrix clients' event reports). */
+  synapseAdmin: SynapseAdminApi;
   redis: Redis;
 }

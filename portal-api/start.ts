@@ -25,7 +25,7 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
   });
   const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
   const matrixAccess = new MatrixAccess(services.matrix, synapseAdmin, log.child({ module: 'matrixAccess' }));
-  const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis, matrixAccess };
+  const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis, matrixAccess, synapseAdmin };
   const app = createPortalApp(deps, log);
   const server = await listen(app, config.portalApi.host, config.portalApi.port).catch(async (err) => {
     redis.disconnect();

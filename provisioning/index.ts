@@ -15,4 +15,5 @@ export { toggleChats, queueChatsFanout } from './commands/toggleChats';
 export * from './commands/hostSync';
 export { deprovisionCustomer } from './commands/deprovisionCustomer';
 export { importCustomers } from './commands/importCustomers';
+export { importMatrixReports } from './commands/importMatrixReports';
 export { checkImportRows, customerRowSchema, type CustomerRow, type ImportFailure } from './commands/customerImportRows';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Config, AppError, type Logger } from '../runtime';
-import { MatrixApi, MatrixError } from '../appservice';
+import { MatrixApi, MatrixError, type MatrixEventReport } from '../appservice';
 
 /**
  * Synapse's admin API (deactivate, erase, redact a user's events, list users). The appservice's
@@ -77,6 +77,12 @@ export class SynapseAdminApi {
    */
   async setLocked(userId: string, locked: boolean): Promise<void> {
     await this.call('PUT', `/_synapse/admin/v2/users/${enc(userId)}`, { locked });
+  }
+
+  /** Event reports Matrix clients made (POST /rooms/{roomId}/report/{eventId}), oldest first, from offset `from`. */
+  async eventReports(from: number, limit = 100): Promise<{ reports: MatrixEventReport[]; next: number | null }> {
+    const res = await this.call<{ event_reports: MatrixEventReport[]; next_token?: number }>('GET', `/_synapse/admin/v1/event_reports?dir=f&from=${from}&limit=${limit}`);
+    return { reports: res.event_reports, next: typeof res.next_token === 'number' ? res.next_token : null };
   }
 
   /** The user's devices (each login is one, with its access tokens). */

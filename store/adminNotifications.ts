@@ -5,10 +5,12 @@ const adminNotificationSchema = new Schema(
     _id: { type: String, required: true },
     networkId: { type: String, required: true },
     adminId: { type: String, required: true },
-    type: { type: String, enum: ['support_message'], required: true },
-    chatId: { type: String, required: true },
-    customerId: { type: String, required: true },
-    messageId: { type: String, required: true },
+    type: { type: String, enum: ['support_message', 'report'], required: true },
+    /** Support messages: always set. Reports: the reported chat, person and message where there is one. */
+    chatId: { type: String, default: null },
+    customerId: { type: String, default: null },
+    messageId: { type: String, default: null },
+    reportId: { type: String },
     /** Null once the customer unsent the message: the preview must disappear with it. */
     preview: { type: String, default: null },
     at: { type: Date, required: true },

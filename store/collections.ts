@@ -7,6 +7,8 @@ import { BookingModel } from './bookings';
 import { ConversationModel } from './conversations';
 import { CustomerModel } from './customers';
 import { CustomerBlockModel } from './customerBlocks';
+import { ChatSuspensionModel } from './chatSuspensions';
+import { ReportModel } from './reports';
 import { DirectoryChangeModel } from './directoryChanges';
 import { FeedPostModel } from './feedPosts';
 import { IndexedMessageModel } from './indexedMessages';
@@ -27,6 +29,8 @@ export const COLLECTIONS = [
   LocationModel,
   CustomerModel,
   CustomerBlockModel,
+  ChatSuspensionModel,
+  ReportModel,
   AdministratorModel,
   FeedPostModel,
   BookingModel,

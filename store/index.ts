@@ -11,6 +11,8 @@ export { NetworkModel, type NetworkDoc, findNetwork, networkExists, setChatsEnab
 export { DirectoryChangeModel, DIRECTORY_CHANGES_KEPT, customersChangedAt, recordDirectoryChange } from './directoryChanges';
 export { LocationModel, upsertLocation } from './locations';
 export * from './customers';
+export { ChatSuspensionModel, suspendChats, liftChatSuspension, isChatSuspended } from './chatSuspensions';
+export { ReportModel, REPORT_REASONS, recordReport, findReport, reportsPage, recordReportAction, type ReportDoc, type ReportReason, type ReportStatus } from './reports';
 export { CustomerBlockModel, blockCustomer, unblockCustomer, isBlockedBy, blocksOf, blockersOf, type CustomerBlock } from './customerBlocks';
 export * from './administrators';
 export * from './feedPosts';

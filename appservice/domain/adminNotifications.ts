@@ -147,3 +147,84 @@ export async function markNotificationsRead(networkId: string, adminId: string, 
   await AdminNotificationModel.updateMany({ networkId, adminId, readAt: null, ...(ids ? { _id: { $in: ids } } : {}) }, { $set: { readAt: new Date() } });
   return unreadNotificationCount(networkId, adminId);
 }
+
+export interface ReportWebhookPayload {
+  type: 'report';
+  deliveryId: string;
+  networkId: string;
+  reportId: string;
+  reason: string;
+  customerId: string | null;
+  chatId: string | null;
+  messageId: string | null;
+  adminIds: string[];
+  reportedAt: string;
+}
+
+/**
+ * A new report notifies the network's administrators through their channels (in-app, webhook),
+ * keyed by the report's id. Who reported and the text are not in the notification: administrators
+ * read them in the report queue.
+ */
+export async function recordReportNotification(report: {
+  _id: string;
+  networkId: string;
+  customerId: string | null;
+  chatId: string | null;
+  messageId: string | null;
+  reason: string;
+  createdAt: Date;
+}): Promise<void> {
+  const [network, admins] = await Promise.all([
+    NetworkModel.findById(report.networkId).lean(),
+    AdministratorModel.find({ networkId: report.networkId, status: 'active' }).lean(),
+  ]);
+  if (!network) return;
+  const inAppAdmins = network.notifications?.inApp === false ? [] : admins.filter((a) => a.notifications?.inApp !== false);
+  if (inAppAdmins.length > 0) {
+    await AdminNotificationModel.bulkWrite(
+      inAppAdmins.map((admin) => ({
+        updateOne: {
+          filter: { _id: notificationId(report.networkId, admin.adminId, report._id) },
+          update: {
+            $setOnInsert: {
+              networkId: report.networkId,
+              adminId: admin.adminId,
+              type: 'report',
+              reportId: report._id,
+              chatId: report.chatId,
+              customerId: report.customerId,
+              messageId: report.messageId,
+              preview: `Report: ${report.reason}`,
+              at: report.createdAt,
+              readAt: null,
+            },
+          },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+  const webhookAdmins = admins.filter((a) => a.notifications?.webhook !== false).map((a) => a.adminId);
+  if (network.notifications?.webhookUrl && webhookAdmins.length > 0) {
+    const deliveryId = `wh_${sha256(`${report.networkId}|${report._id}`).slice(0, 32)}`;
+    const payload: ReportWebhookPayload = {
+      type: 'report',
+      deliveryId,
+      networkId: report.networkId,
+      reportId: report._id,
+      reason: report.reason,
+      customerId: report.customerId,
+      chatId: report.chatId,
+      messageId: report.messageId,
+      adminIds: webhookAdmins,
+      reportedAt: report.createdAt.toISOString(),
+    };
+    await WebhookDeliveryModel.updateOne(
+      { _id: deliveryId },
+      { $setOnInsert: { networkId: report.networkId, payloadJson: JSON.stringify(payload), status: 'pending' } },
+      { upsert: true },
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import { type Logger, ChatsDisabledError, NotFoundError, RecipientNotReachableError } from '../../runtime';
-import { conversationIdForKey, ConversationModel, findCustomer, hasPostedOnFeed, isBlockedBy, isDuplicateKey } from '../../store';
+import { conversationIdForKey, ConversationModel, findCustomer, hasPostedOnFeed, isBlockedBy, isChatSuspended, isDuplicateKey } from '../../store';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { VirtualUserService } from '../matrix/virtualUserService';
 import { customerFacts, decideDirectChatByAnyPath, decideSupportChat, type ChatPath } from './chatRules';
@@ -38,12 +38,14 @@ export class ConversationService {
     // An unknown recipient is as unreachable as a hidden one: the answer never tells which.
     if (!other) throw new RecipientNotReachableError();
     const key = directKey(requester.networkId, requester.id, recipientId);
-    const [existing, blocked] = await Promise.all([
+    const [existing, blocked, recipientSuspended] = await Promise.all([
       ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>(),
       isBlockedBy(requester.networkId, recipientId, requester.id),
+      isChatSuspended(requester.networkId, recipientId),
     ]);
-    // A blocked person opens no chat with the blocker, not even the one they had (never told why).
-    if (blocked) throw new RecipientNotReachableError();
+    // A blocked person opens no chat with the blocker, not even the one they had, and nobody opens
+    // one with a suspended customer (never told why).
+    if (blocked || recipientSuspended) throw new RecipientNotReachableError();
     // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
     if (existing) return this.rooms.ensureRoom(existing);
     const decision = decideDirectChatByAnyPath(

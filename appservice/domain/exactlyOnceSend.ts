@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
-import { RecipientNotReachableError, type Logger } from '../../runtime';
-import { SentMessageModel, isBlockedBy, isDuplicateKey, sendRecordId } from '../../store';
+import { AppError, RecipientNotReachableError, type Logger } from '../../runtime';
+import { SentMessageModel, isBlockedBy, isChatSuspended, isDuplicateKey, sendRecordId } from '../../store';
 import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation } from './conversation';
 import type { ConversationAccess } from './conversationAccess';
 import type { ConversationRooms } from './conversationRooms';
 import { restoreSavedPowerLevels } from './savedPowerLevels';
+
+/** A customer whose chats the network's administrators suspended. */
+export class ChatsSuspendedError extends AppError {
+  constructor() {
+    super('forbidden', 403, "your chats are suspended by the network's administrators");
+  }
+}
 
 /** Content key carrying a portal send's transaction id (exactly-once across Synapse restarts). */
 export const SEND_MARKER = 'coworking.txn_id';
@@ -78,12 +85,16 @@ export class ExactlyOnceSend {
    * the homeserver by the same check (appservice/domain/homeserverRules).
    */
   private async refuseBlockedSender(conversation: Conversation, sender: string): Promise<void> {
-    if (conversation.kind !== 'direct') return;
-    const [a, b] = conversation.customerIds;
-    const senderIs = (id: string) => this.rooms.matrixUserOf({ kind: 'customer', networkId: conversation.networkId, id }) === sender;
-    const other = senderIs(a!) ? b : senderIs(b!) ? a : null;
-    const senderId = other === a ? b : a;
-    if (other && (await isBlockedBy(conversation.networkId, other, senderId!))) throw new RecipientNotReachableError();
+    const senderId = conversation.customerIds.find((id) => this.rooms.matrixUserOf({ kind: 'customer', networkId: conversation.networkId, id }) === sender);
+    if (!senderId) return;
+    const other = conversation.kind === 'direct' ? conversation.customerIds.find((id) => id !== senderId) : undefined;
+    const [suspended, blocked] = await Promise.all([
+      isChatSuspended(conversation.networkId, senderId),
+      other ? isBlockedBy(conversation.networkId, other, senderId) : false,
+    ]);
+    // Moderation: a suspended customer sends nothing anywhere in the network, and is told so.
+    if (suspended) throw new ChatsSuspendedError();
+    if (blocked) throw new RecipientNotReachableError();
   }
 
   /** The sender's recent event that carries this send's marker, if an earlier attempt created it. */
