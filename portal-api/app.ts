@@ -10,6 +10,7 @@ import { hostSyncRoutes } from './routes/hostSyncRoutes';
 import { chatRoutes } from './routes/chatRoutes';
 import { meRoutes } from './routes/meRoutes';
 import { safetyRoutes } from './routes/safetyRoutes';
+import { customerExportRoutes } from './routes/customerExportRoutes';
 import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
@@ -31,6 +32,7 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...chatRoutes(deps),
     ...meRoutes(deps),
     ...safetyRoutes(deps),
+    ...customerExportRoutes(deps),
     ...opsRoutes(deps),
     ...customerImportRoutes(deps),
     ...customerDeprovisionRoutes(deps),

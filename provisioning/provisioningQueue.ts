@@ -22,6 +22,8 @@ export type ProvisioningJobData =
   | { kind: 'chats-toggle'; networkId: string; version: number; enabled: boolean }
   /** Space membership per community visibility: one customer, or (no customerId) the whole network. */
   | { kind: 'space-placement'; networkId: string; customerId?: string }
+  /** Everything a customer sent and the conversations they are in, as one JSON document (Safety). */
+  | { kind: 'customer-export'; networkId: string; customerId: string; exportId: string }
   | {
       kind: 'customer-deprovision';
       networkId: string;
@@ -85,6 +87,12 @@ export class ProvisioningQueue {
    * Space placement after a change of visibility, locations or a Feed post. Not versioned: placement
    * converges on the current state, so each change queues a run (the id carries the time).
    */
+  async exportCustomer(networkId: string, customerId: string, exportId: string): Promise<string> {
+    const jobId = entityJobId('export', networkId, customerId, exportId);
+    await this.queue.add('customer-export', { kind: 'customer-export', networkId, customerId, exportId }, { jobId, priority: IMPORT_BATCH_PRIORITY });
+    return jobId;
+  }
+
   async placeInSpaces(networkId: string, customerId?: string): Promise<string> {
     const jobId = entityJobId('spaces', networkId, customerId ?? null, Date.now());
     // A whole network's placement is bulk work: it yields to single syncs like import batches do.

@@ -7,6 +7,7 @@ import { BookingModel } from './bookings';
 import { ConversationModel } from './conversations';
 import { CustomerModel } from './customers';
 import { CustomerBlockModel } from './customerBlocks';
+import { CustomerExportModel, CustomerExportPartModel } from './customerExports';
 import { ChatSuspensionModel } from './chatSuspensions';
 import { ReportModel } from './reports';
 import { DirectoryChangeModel } from './directoryChanges';
@@ -29,6 +30,8 @@ export const COLLECTIONS = [
   LocationModel,
   CustomerModel,
   CustomerBlockModel,
+  CustomerExportModel,
+  CustomerExportPartModel,
   ChatSuspensionModel,
   ReportModel,
   AdministratorModel,

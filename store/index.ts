@@ -13,6 +13,7 @@ export { LocationModel, upsertLocation } from './locations';
 export * from './customers';
 export { ChatSuspensionModel, suspendChats, liftChatSuspension, isChatSuspended } from './chatSuspensions';
 export { ReportModel, REPORT_REASONS, recordReport, findReport, reportsPage, recordReportAction, type ReportDoc, type ReportReason, type ReportStatus } from './reports';
+export * from './customerExports';
 export { CustomerBlockModel, blockCustomer, unblockCustomer, isBlockedBy, blocksOf, blockersOf, type CustomerBlock } from './customerBlocks';
 export * from './administrators';
 export * from './feedPosts';

@@ -8,6 +8,7 @@ import { isPermanentMatrixError, matrixErrorReason } from './matrixFailures';
 import type { ProvisioningJob } from '../provisioningQueue';
 import { syncSupportRoomMembership } from './supportRoomMembership';
 import { runSpacePlacement } from './spacePlacement';
+import { runCustomerExport } from './customerExport';
 import { MatrixAccess } from '../matrixAccess';
 import { findAdministrator, findCustomer, markAdministratorProvisioned, markCustomerProvisioned } from '../../store';
 
@@ -53,6 +54,8 @@ function runJob(ctx: JobContext, job: ProvisioningJob, token: string): Promise<u
       return runCustomerDeprovision(ctx, job);
     case 'space-placement':
       return runSpacePlacement(ctx, job);
+    case 'customer-export':
+      return runCustomerExport(ctx, job);
   }
 }
 
