@@ -5,6 +5,7 @@
  */
 export { createCore, type CoreServices, type CoreOverrides } from './core';
 export { startAppservice, type AppserviceHandle } from './start';
+export { HOMESERVER_RULES_PATH } from './domain/homeserverRules';
 export { APPSERVICE_ID, generateRegistration, writeRegistration, loadRegistration, type Registration } from './registration';
 
 // Matrix: the Client-Server API as the appservice, and the virtual users' ids.
