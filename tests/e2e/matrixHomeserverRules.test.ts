@@ -1,4 +1,4 @@
-import { startServices, type TestServices } from '../support/harness';
+import { eventually, startServices, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
 /**
@@ -12,9 +12,11 @@ describe('refused at the homeserver: a Matrix client meets people only in the se
   let a: NetworkFixture;
   let b: NetworkFixture;
   let off: NetworkFixture;
+  let readOnly: NetworkFixture;
   const sessions: Record<string, { homeserverUrl: string; userId: string; accessToken: string }> = {};
   let chatRoomId: string;
   let offRoomId: string;
+  let readOnlyRoomId: string;
 
   async function matrix(who: string, method: string, path: string, body?: unknown) {
     const session = sessions[who]!;
@@ -35,7 +37,8 @@ describe('refused at the homeserver: a Matrix client meets people only in the se
     a = await createNetwork(s, { customers: { ada: { displayName: 'Ada Lovelace' }, bo: { displayName: 'Bo' } } });
     b = await createNetwork(s, { customers: { eve: { displayName: 'Eve' } } });
     off = await createNetwork(s, { customers: { cy: { displayName: 'Cy' }, dee: { displayName: 'Dee' } }, admins: { olga: 'Olga Admin' } });
-    const people = [['ada', a.customer('ada')], ['bo', a.customer('bo')], ['eve', b.customer('eve')], ['cy', off.customer('cy')], ['dee', off.customer('dee')]] as const;
+    readOnly = await createNetwork(s, { customers: { rita: { displayName: 'Rita' }, ro: { displayName: 'Ro' } }, admins: { rex: 'Rex Admin' } });
+    const people = [['ada', a.customer('ada')], ['bo', a.customer('bo')], ['eve', b.customer('eve')], ['cy', off.customer('cy')], ['dee', off.customer('dee')], ['rita', readOnly.customer('rita')]] as const;
     for (const [name, token] of people) {
       const res = await s.api('POST', '/v1/me/matrix-session', token);
       expect(res.status).toBe(200);
@@ -47,6 +50,15 @@ describe('refused at the homeserver: a Matrix client meets people only in the se
     const offChat = await s.api('POST', '/v1/chats', off.customer('cy'), { userId: 'dee' });
     expect(offChat.status).toBeLessThan(300);
     offRoomId = offChat.body.matrixRoomId;
+    // A network whose chats are off and whose room the workers have made read-only.
+    const roChat = await s.api('POST', '/v1/chats', readOnly.customer('rita'), { userId: 'ro' });
+    expect(roChat.status).toBeLessThan(300);
+    readOnlyRoomId = roChat.body.matrixRoomId;
+    expect((await s.api('PATCH', `/v1/networks/${readOnly.net}/settings`, readOnly.admin('rex'), { chatsEnabled: false })).status).toBe(200);
+    await eventually('the room to be read-only', async () => {
+      const levels = await matrix('rita', 'GET', `${room(readOnlyRoomId)}/state/m.room.power_levels/`);
+      return Number(levels.body?.events_default ?? 0) > 0;
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -90,6 +102,70 @@ describe('refused at the homeserver: a Matrix client meets people only in the se
     expect(intoService.status).toBe(403);
   });
 
+  test('a membership re-sent with another name keeps the host platform\'s name, even in a read-only room', async () => {
+    for (const [who, roomId, name] of [['ada', chatRoomId, 'Ada Lovelace'], ['rita', readOnlyRoomId, 'Rita']] as const) {
+      const memberPath = `${room(roomId)}/state/m.room.member/${encodeURIComponent(sessions[who]!.userId)}`;
+      const member = await matrix(who, 'GET', memberPath);
+      expect(member.body?.displayname).toBe(name);
+      const resent = await matrix(who, 'PUT', memberPath, { ...member.body, displayname: 'Support team' });
+      expect(resent.status).toBe(200);
+      // The event as stored, read at once (no clean-up after the fact involved).
+      const stored = await matrix(who, 'GET', `${room(roomId)}/event/${encodeURIComponent(String(resent.body!.event_id))}`);
+      expect({ who, displayname: (stored.body?.content as { displayname?: string }).displayname }).toEqual({ who, displayname: name });
+    }
+  });
+
+  test('nobody renames themself: a display name change is refused, the host platform\'s name stays', async () => {
+    const me = encodeURIComponent(sessions.ada!.userId);
+    const rename = await matrix('ada', 'PUT', `/_matrix/client/v3/profile/${me}/displayname`, { displayname: 'Support team' });
+    expect({ status: rename.status, errcode: rename.body?.errcode }).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    expect((await matrix('bo', 'GET', `/_matrix/client/v3/profile/${me}`)).body?.displayname).toBe('Ada Lovelace');
+    const member = await matrix('bo', 'GET', `${room(chatRoomId)}/state/m.room.member/${me}`);
+    expect(member.body?.displayname).toBe('Ada Lovelace');
+  });
+
+  test('a first avatar of one\'s own (which Synapse lets through) is taken away within seconds', async () => {
+    const me = encodeURIComponent(sessions.ada!.userId);
+    const upload = await fetch(`${sessions.ada!.homeserverUrl}/_matrix/media/v3/upload?filename=logo.png`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sessions.ada!.accessToken}`, 'content-type': 'image/png' },
+      body: Buffer.from('89504e470d0a1a0a', 'hex'),
+    });
+    const mxc = String(((await upload.json()) as { content_uri: string }).content_uri);
+    const avatar = await matrix('ada', 'PUT', `/_matrix/client/v3/profile/${me}/avatar_url`, { avatar_url: mxc });
+    expect(avatar.status).toBe(200);
+    await eventually('the avatar to be gone from the profile and the room', async () => {
+      const profile = await matrix('bo', 'GET', `/_matrix/client/v3/profile/${me}`);
+      const member = await matrix('bo', 'GET', `${room(chatRoomId)}/state/m.room.member/${me}`);
+      return profile.body?.avatar_url === undefined && member.body?.avatar_url === undefined && member.body?.displayname === 'Ada Lovelace';
+    }, 10000);
+  });
+
+  test('the host platform still renames people: a new name reaches the profile and the rooms', async () => {
+    const renamed = await s.api('PUT', `/v1/networks/${a.net}/customers/bo`, a.service, {
+      kind: 'member',
+      displayName: 'Bo Renamed',
+      locationIds: [],
+      hideNameOnBookings: false,
+      status: 'active',
+    });
+    expect(renamed.status).toBeLessThan(300);
+    const bo = encodeURIComponent(sessions.bo!.userId);
+    await eventually('the new name on the profile and in the room', async () => {
+      const profile = await matrix('ada', 'GET', `/_matrix/client/v3/profile/${bo}`);
+      const member = await matrix('ada', 'GET', `${room(chatRoomId)}/state/m.room.member/${bo}`);
+      return profile.body?.displayname === 'Bo Renamed' && member.body?.displayname === 'Bo Renamed';
+    }, 20000);
+  });
+
+  test('a join by alias to a room of another network is refused', async () => {
+    const alias = await matrix('ada', 'GET', `${room(chatRoomId)}/state/m.room.canonical_alias`);
+    const join = await matrix('eve', 'POST', `/_matrix/client/v3/join/${encodeURIComponent(String(alias.body?.alias))}`, {});
+    expect(join.status).toBe(403);
+    const members = await matrix('ada', 'GET', `${room(chatRoomId)}/joined_members`);
+    expect(Object.keys((members.body?.joined as object) ?? {})).not.toContain(sessions.eve!.userId);
+  });
+  // Last: it stops the workers.
   test('with chats off, a message from a Matrix client is refused at once, and nobody can start anything', async () => {
     expect((await say('cy', offRoomId, 'before the switch')).status).toBe(200);
     // The workers stop: the fan-out that would make the rooms read-only stays queued.
@@ -109,26 +185,5 @@ describe('refused at the homeserver: a Matrix client meets people only in the se
     const mine = await matrix('cy', 'GET', `${room(offRoomId)}/messages?dir=b&limit=20`);
     const sent = (mine.body?.chunk as Array<{ event_id: string; sender: string; type: string }>).find((e) => e.type === 'm.room.message' && e.sender === sessions.cy!.userId)!;
     expect((await matrix('cy', 'PUT', `${room(offRoomId)}/redact/${encodeURIComponent(sent.event_id)}/undo-${Date.now()}`, {})).status).toBe(200);
-  });
-
-  test('a membership re-sent with another name keeps the host platform\'s name, even in a read-only room', async () => {
-    for (const [who, roomId, name] of [['ada', chatRoomId, 'Ada Lovelace'], ['cy', offRoomId, 'Cy']] as const) {
-      const memberPath = `${room(roomId)}/state/m.room.member/${encodeURIComponent(sessions[who]!.userId)}`;
-      const member = await matrix(who, 'GET', memberPath);
-      expect(member.body?.displayname).toBe(name);
-      const resent = await matrix(who, 'PUT', memberPath, { ...member.body, displayname: 'Support team' });
-      expect(resent.status).toBe(200);
-      // The event as stored, read at once (no clean-up after the fact involved).
-      const stored = await matrix(who, 'GET', `${room(roomId)}/event/${encodeURIComponent(String(resent.body!.event_id))}`);
-      expect({ who, displayname: (stored.body?.content as { displayname?: string }).displayname }).toEqual({ who, displayname: name });
-    }
-  });
-
-  test('a join by alias to a room of another network is refused', async () => {
-    const alias = await matrix('ada', 'GET', `${room(chatRoomId)}/state/m.room.canonical_alias`);
-    const join = await matrix('eve', 'POST', `/_matrix/client/v3/join/${encodeURIComponent(String(alias.body?.alias))}`, {});
-    expect(join.status).toBe(403);
-    const members = await matrix('ada', 'GET', `${room(chatRoomId)}/joined_members`);
-    expect(Object.keys((members.body?.joined as object) ?? {})).not.toContain(sessions.eve!.userId);
   });
 });
