@@ -35,6 +35,8 @@ export const HOMESERVER_REFUSAL = {
 
 /** The bot's, or someone else's: a room's creator never changes. */
 const creatorOfRoom = new LRUCache<string, string>({ max: 50_000 });
+/** A conversation's network never changes either. */
+const networkOfRoom = new LRUCache<string, string>({ max: 50_000 });
 
 const ALLOW: RuleAnswer = { allowed: true };
 const refuse = (error: string): RuleAnswer => ({ allowed: false, errcode: 'M_FORBIDDEN', error });
@@ -146,9 +148,12 @@ export class HomeserverRules {
 
   /** The network of the conversation whose room this is; null for a space (or a room not stored yet). */
   private async networkOfConversationRoom(roomId: string): Promise<string | null> {
+    const known = networkOfRoom.get(roomId);
+    if (known !== undefined) return known;
     const chatId = await conversationIdOfRoom(roomId);
     if (!chatId) return null;
     const conversation = await ConversationModel.findById(chatId).select({ networkId: 1 }).lean<{ networkId: string }>();
+    if (conversation) networkOfRoom.set(roomId, conversation.networkId);
     return conversation?.networkId ?? null;
   }
 }
