@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Logger } from '../runtime';
-import { HOMESERVER_RULES_PATH, type HomeserverRules, type RuleAnswer } from './domain/homeserverRules';
+import { HOMESERVER_RULES_PATH, HOMESERVER_RULES_UNAVAILABLE, type HomeserverRules, type RuleAnswer } from './domain/homeserverRules';
 
 /**
  * The HTTP face of the homeserver's questions (synapse-http-antispam 0.5.1: `POST
@@ -10,6 +10,17 @@ import { HOMESERVER_RULES_PATH, type HomeserverRules, type RuleAnswer } from './
  */
 export function homeserverRulesRouter(rules: HomeserverRules, log: Logger): Router {
   const router = new Router({ prefix: HOMESERVER_RULES_PATH });
+  // A rule that could not be decided (the database away) refuses, for events too, with a reason the
+  // service's own clients recognise as "try again" (MatrixApi).
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      log.warn({ err: (err as Error).message, path: ctx.path }, 'a homeserver rule could not be decided');
+      ctx.status = 503;
+      ctx.body = { errcode: 'M_UNKNOWN', error: HOMESERVER_RULES_UNAVAILABLE };
+    }
+  });
   const body = (ctx: { request: { body?: unknown } }) => (ctx.request.body ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const answer = (ctx: { status: number; body: unknown }, a: RuleAnswer) => {

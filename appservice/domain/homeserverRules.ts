@@ -20,6 +20,9 @@ import { MatrixInvites, REFUSAL } from './matrixInvites';
 /** Where the appservice answers them (synapse/synapseServer.ts points the module there). */
 export const HOMESERVER_RULES_PATH = '/_coworking/homeserver-rules';
 
+/** The answer when a rule could not be decided (see MatrixApi: the caller may try again). */
+export const HOMESERVER_RULES_UNAVAILABLE = 'The coworking service could not check this just now; try again.';
+
 export type RuleAnswer = { allowed: true } | { allowed: false; errcode: 'M_FORBIDDEN'; error: string };
 
 export const HOMESERVER_REFUSAL = {

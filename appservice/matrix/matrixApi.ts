@@ -68,6 +68,8 @@ export interface RequestOptions {
 }
 
 const RATE_LIMIT_RETRIES = 3;
+/** synapse-http-antispam's errors when it could not reach the rules, and the rules' own "try again". */
+const RULES_UNREACHABLE = /antispam server|could not check this just now/;
 const MAX_INLINE_RETRY_MS = 5000;
 
 /** Where the service admin's token comes from, for people's names (see writeProfilesAsAdmin). */
@@ -153,6 +155,11 @@ export class MatrixApi {
       } catch {
         throw new MatrixError(res.status, 'M_UNKNOWN', `non-JSON response from ${method} ${path}`);
       }
+    }
+    if (!res.ok && res.status === 403 && json.errcode === 'M_UNKNOWN' && RULES_UNREACHABLE.test(String(json.error ?? ''))) {
+      // Synapse could not ask the appservice's homeserver rules (down or restarting; it refuses
+      // joins and invites then): not a refusal, the same request goes through once it is back.
+      throw new UpstreamUnavailableError('appservice');
     }
     if (!res.ok) {
       const retryAfter =
