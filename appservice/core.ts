@@ -1,6 +1,7 @@
 import { type Config, type Logger } from '../runtime';
 import { loadRegistration, type Registration } from './registration';
 import { MatrixApi } from './matrix/matrixApi';
+import { SynapseAdminApi } from './matrix/synapseAdminApi';
 import { VirtualUserService } from './matrix/virtualUserService';
 import { ConversationService } from './domain/conversationService';
 import { CommunitySpaces } from './domain/communitySpaces';
@@ -20,6 +21,8 @@ export interface CoreServices {
   config: Config;
   registration: Registration;
   matrix: MatrixApi;
+  /** Synapse's admin API (deactivations, erasure; people's names go through its token). */
+  synapseAdmin: SynapseAdminApi;
   virtualUsers: VirtualUserService;
   conversations: ConversationService;
   spaces: CommunitySpaces;
@@ -42,12 +45,15 @@ export interface CoreOverrides {
 export function createCore(config: Config, log: Logger, overrides: CoreOverrides = {}): CoreServices {
   const registration = loadRegistration(config.appservice.registrationPath, { production: config.env === 'production' });
   const matrix = (overrides.matrixClient ?? ((url, token) => new MatrixApi(url, token)))(config.synapse.url, registration.asToken);
+  const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
+  if (synapseAdmin.configured) matrix.writeProfilesAsAdmin(synapseAdmin);
   const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
   const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken);
   return {
     config,
     registration,
     matrix,
+    synapseAdmin,
     virtualUsers,
     conversations,
     spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }), registration.asToken),

@@ -5,9 +5,11 @@
  */
 export { createCore, type CoreServices, type CoreOverrides } from './core';
 export { startAppservice, type AppserviceHandle } from './start';
+export { HOMESERVER_RULES_PATH } from './domain/homeserverRules';
 export { APPSERVICE_ID, generateRegistration, writeRegistration, loadRegistration, type Registration } from './registration';
 
 // Matrix: the Client-Server API as the appservice, and the virtual users' ids.
+export { SynapseAdminApi, SynapseAdminUnavailableError, SERVICE_ADMIN_LOCALPART, type RedactionStatus, type SynapseUser } from './matrix/synapseAdminApi';
 export { MatrixApi, MatrixError, isAliasTaken, type MatrixEvent, type RequestOptions, type CreateRoomRequest } from './matrix/matrixApi';
 export {
   botUserId,

@@ -5,6 +5,7 @@ import { createCore, type CoreServices } from './core';
 import { createTransactionListener } from './transactionListener';
 import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
+import { HomeserverRules } from './domain/homeserverRules';
 import { connectDatabase, disconnectDatabase, findAdministrator, findCustomer } from '../store';
 
 const START_PING_ATTEMPTS = 10;
@@ -31,6 +32,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
     hsToken: services.registration.hsToken,
     processor,
     userExists: (userId) => provisionOnDemand(services, userId, config.matrixDomain),
+    rules: new HomeserverRules(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'homeserverRules' })),
     log,
   });
   const server = await listen(app, config.appservice.host, config.appservice.port).catch(async (err) => {

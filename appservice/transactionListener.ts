@@ -4,6 +4,8 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { type Logger } from '../runtime';
 import type { TransactionProcessor } from './transactionProcessor';
+import type { HomeserverRules } from './domain/homeserverRules';
+import { homeserverRulesRouter } from './homeserverRulesRoutes';
 import { AppserviceTransactionModel, recordPingReceived } from '../store';
 
 /**
@@ -15,6 +17,8 @@ export function createTransactionListener(opts: {
   hsToken: string;
   processor: TransactionProcessor;
   userExists: (userId: string) => Promise<boolean>;
+  /** Synapse's questions before it acts (homeserverRulesRoutes.ts), under the same hs_token. */
+  rules?: HomeserverRules;
   log: Logger;
 }): Koa {
   const app = new Koa();
@@ -87,6 +91,11 @@ export function createTransactionListener(opts: {
 
   app.use(router.routes());
   app.use(router.allowedMethods());
+  if (opts.rules) {
+    const rules = homeserverRulesRouter(opts.rules, opts.log.child({ module: 'homeserverRules' }));
+    app.use(rules.routes());
+    app.use(rules.allowedMethods());
+  }
   return app;
 }
 

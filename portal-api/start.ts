@@ -1,6 +1,6 @@
 import { atMost, stopOnce, type Config, createRootLogger, type Logger, boundPort, closeServer, listen } from '../runtime';
 import { createCore } from '../appservice';
-import { createProducerConnection, waitUntilReady, MatrixAccess, ProvisioningQueue, SynapseAdminApi } from '../provisioning';
+import { createProducerConnection, waitUntilReady, MatrixAccess, ProvisioningQueue } from '../provisioning';
 import { createPortalApp } from './app';
 import type { PortalDeps } from './portalDeps';
 import { connectDatabase, disconnectDatabase } from '../store';
@@ -23,7 +23,7 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
     await disconnectDatabase();
     throw err;
   });
-  const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
+  const synapseAdmin = services.synapseAdmin;
   const matrixAccess = new MatrixAccess(services.matrix, synapseAdmin, log.child({ module: 'matrixAccess' }));
   const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis, matrixAccess, synapseAdmin };
   const app = createPortalApp(deps, log);

@@ -4,7 +4,6 @@ import { createCore } from '../appservice';
 import { createWorkerConnection } from './redisConnection';
 import { PROVISIONING_QUEUE, ProvisioningQueue, type ProvisioningJobData } from './provisioningQueue';
 import { RateLimitedMatrixApi, SynapseRequestLimiter } from './synapseRequestLimit';
-import { SynapseAdminApi } from './synapseAdminApi';
 import { createProvisioningProcessor } from './jobs/provisioningJobs';
 import { startNotificationDelivery } from './jobs/notificationDelivery';
 import { closeWorker } from './workerShutdown';
@@ -25,7 +24,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   const limiter = new SynapseRequestLimiter(connection, config.provisioning.maxRequestsPerSecond);
   const services = createCore(config, log, { matrixClient: (url, asToken) => new RateLimitedMatrixApi(url, asToken, limiter) });
   const queue = new ProvisioningQueue(connection);
-  const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
+  const synapseAdmin = services.synapseAdmin;
   let shuttingDown = false;
   const processor = createProvisioningProcessor({ services, queue, redis: connection, synapseAdmin, log, shuttingDown: () => shuttingDown });
   const worker = new Worker<ProvisioningJobData>(PROVISIONING_QUEUE, processor, {

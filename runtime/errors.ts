@@ -66,7 +66,7 @@ export class RateLimitedError extends AppError {
   }
 }
 export class UpstreamUnavailableError extends AppError {
-  constructor(readonly upstream: 'synapse' | 'mongodb' | 'redis', readonly retryAfterSeconds = 5) {
+  constructor(readonly upstream: 'synapse' | 'mongodb' | 'redis' | 'appservice', readonly retryAfterSeconds = 5) {
     super('upstream_unavailable', 503, `${upstream} is unavailable; retry later`);
   }
 }

@@ -3,11 +3,18 @@
 # Prints the virtualenv's path on stdout.
 set -euo pipefail
 SYNAPSE_VERSION="1.163.2"
+# Forwards Synapse's spam-checker callbacks to the appservice (README › Security, "Refused at the
+# homeserver"); pinned like Synapse itself.
+HTTP_ANTISPAM_VERSION="0.5.1"
 cache="${CHAT_CACHE_DIR:-$HOME/.cache/coworking-chat}"
 venv="$cache/synapse-$SYNAPSE_VERSION"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import synapse" 2>/dev/null; then
   echo "installing matrix-synapse==$SYNAPSE_VERSION into $venv" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION" >&2
+fi
+if ! "$venv/bin/python" -c "import synapse_http_antispam" 2>/dev/null; then
+  echo "installing synapse-http-antispam==$HTTP_ANTISPAM_VERSION into $venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION" "synapse-http-antispam==$HTTP_ANTISPAM_VERSION" >&2
 fi
 echo "$venv"

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { HOMESERVER_RULES_PATH } from '../appservice';
 import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
 import { runInstallScript, startProcess, tail, waitFor, type ManagedProcess } from '../scripts/stack/childProcess';
 
@@ -108,6 +109,44 @@ function instanceConfig(opts: SynapseOptions): Record<string, unknown> {
     app_service_config_files: [opts.registrationPath],
     macaroon_secret_key: secret(),
     form_secret: secret(),
+    modules: [homeserverRulesModule(opts.registrationPath)],
+  };
+}
+
+/**
+ * synapse-http-antispam (installed by synapse/install.sh) asks the appservice before a room is
+ * created, a room joined, a user invited, an event sent, an alias made or a room published. It
+ * authenticates with the registration's hs_token, the secret Synapse already uses towards the
+ * appservice, so no second secret has to be kept in step. Fail-closed everywhere except events:
+ * while the appservice is down, messages in existing conversations still go through and are
+ * checked after the fact once it is back (README › Security).
+ */
+function homeserverRulesModule(registrationPath: string): Record<string, unknown> {
+  const registration = YAML.parse(readFileSync(registrationPath, 'utf8')) as { url: string; hs_token: string };
+  return {
+    module: 'synapse_http_antispam.HTTPAntispam',
+    config: {
+      base_url: registration.url.replace(/\/$/, '') + HOMESERVER_RULES_PATH,
+      authorization: registration.hs_token,
+      enabled_callbacks: [
+        'user_may_create_room',
+        'user_may_join_room',
+        'user_may_invite',
+        'user_may_send_3pid_invite',
+        'user_may_create_room_alias',
+        'user_may_publish_room',
+        'check_event_for_spam',
+      ],
+      fail_open: {
+        user_may_create_room: false,
+        user_may_join_room: false,
+        user_may_invite: false,
+        user_may_send_3pid_invite: false,
+        user_may_create_room_alias: false,
+        user_may_publish_room: false,
+        check_event_for_spam: true,
+      },
+    },
   };
 }
 

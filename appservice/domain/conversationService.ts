@@ -32,6 +32,18 @@ export class ConversationService {
 
   /** A customer opens (or gets back) a direct conversation with another customer. */
   async openDirect(requester: Actor, recipientId: string, path: ChatPath | readonly ChatPath[]): Promise<Conversation> {
+    const { key, existing } = await this.checkDirect(requester, recipientId, path);
+    // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
+    if (existing) return this.rooms.ensureRoom(existing);
+    const conversation = await this.claim({ key, networkId: requester.networkId, kind: 'direct', customerIds: [requester.id, recipientId].sort(), startedBy: requester.id });
+    return this.rooms.ensureRoom(conversation);
+  }
+
+  /**
+   * What openDirect decides, without opening anything: throws the same errors, or answers the
+   * conversation's key and the existing conversation (the homeserver's invite check asks this).
+   */
+  async checkDirect(requester: Actor, recipientId: string, path: ChatPath | readonly ChatPath[]): Promise<{ key: string; existing: Conversation | null }> {
     const network = await this.access.assertChatsEnabled(requester.networkId);
     const [me, other] = await Promise.all([findCustomer(requester.networkId, requester.id), findCustomer(requester.networkId, recipientId)]);
     if (!me) throw new NotFoundError('customer');
@@ -47,7 +59,7 @@ export class ConversationService {
     // one with a suspended customer (never told why).
     if (blocked || recipientSuspended) throw new RecipientNotReachableError();
     // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
-    if (existing) return this.rooms.ensureRoom(existing);
+    if (existing) return { key, existing };
     const decision = decideDirectChatByAnyPath(
       {
         network: { chatsEnabled: network.chatsEnabled, communityVisibility: network.communityVisibility },
@@ -63,12 +75,22 @@ export class ConversationService {
       if (decision.reason === 'chats_disabled') throw new ChatsDisabledError();
       throw new RecipientNotReachableError();
     }
-    const conversation = await this.claim({ key, networkId: requester.networkId, kind: 'direct', customerIds: [requester.id, recipientId].sort(), startedBy: requester.id });
-    return this.rooms.ensureRoom(conversation);
+    return { key, existing: null };
   }
 
   /** A support conversation between a customer and the network's administrators. */
   async openSupport(networkId: string, customerId: string, startedBy: Actor): Promise<Conversation> {
+    await this.checkSupport(networkId, customerId);
+    const key = supportKey(networkId, customerId);
+    const existing = await ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>();
+    const conversation =
+      existing ??
+      (await this.claim({ key, networkId, kind: 'support', customerIds: [customerId], startedBy: startedBy.kind === 'admin' ? `admin:${startedBy.id}` : startedBy.id }));
+    return this.rooms.ensureRoom(conversation);
+  }
+
+  /** What openSupport decides, without opening anything (throws the same errors). */
+  async checkSupport(networkId: string, customerId: string): Promise<void> {
     const network = await requireNetwork(networkId);
     const customer = await findCustomer(networkId, customerId);
     if (!customer) throw new NotFoundError('customer');
@@ -77,12 +99,6 @@ export class ConversationService {
       if (decision.reason === 'chats_disabled') throw new ChatsDisabledError();
       throw new RecipientNotReachableError();
     }
-    const key = supportKey(networkId, customerId);
-    const existing = await ConversationModel.findById(conversationIdForKey(key)).lean<Conversation>();
-    const conversation =
-      existing ??
-      (await this.claim({ key, networkId, kind: 'support', customerIds: [customerId], startedBy: startedBy.kind === 'admin' ? `admin:${startedBy.id}` : startedBy.id }));
-    return this.rooms.ensureRoom(conversation);
   }
 
   /** What every chat route starts with (ConversationAccess.openForParticipant). */

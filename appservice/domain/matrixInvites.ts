@@ -53,6 +53,31 @@ export class MatrixInvites {
     return outcome;
   }
 
+  /**
+   * The same rules asked up front, by the homeserver before it delivers a Matrix client's invite
+   * (homeserverRules.ts): nothing is opened; an allowed invite then reaches handleInvite.
+   */
+  async check(inviterId: string, inviteeId: string): Promise<{ kind: 'allowed' } | { kind: 'refused'; reason: string }> {
+    const inviter = parseVirtualUserId(inviterId, this.domain);
+    const invitee = parseVirtualUserId(inviteeId, this.domain);
+    if (!inviter || !invitee || inviter.networkId !== invitee.networkId) return { kind: 'refused', reason: REFUSAL.foreign };
+    if (invitee.kind === 'admin') return { kind: 'refused', reason: REFUSAL.administrator };
+    try {
+      if (inviter.kind === 'admin') {
+        await this.conversations.checkSupport(invitee.networkId, invitee.id);
+        return { kind: 'allowed' };
+      }
+      const paths = await chatPathsBetween(invitee.networkId, inviter.id, invitee.id);
+      const { existing } = await this.conversations.checkDirect(inviter, invitee.id, paths);
+      if (existing?.roomId) return { kind: 'refused', reason: REFUSAL.existing(existing.roomId) };
+      return { kind: 'allowed' };
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (refusal) return { kind: 'refused', reason: refusal };
+      throw err;
+    }
+  }
+
   private async decide(inviterId: string, invitee: VirtualUserRef): Promise<InviteOutcome> {
     const inviter = parseVirtualUserId(inviterId, this.domain);
     if (!inviter || inviter.networkId !== invitee.networkId) return { kind: 'refused', reason: REFUSAL.foreign };
@@ -68,13 +93,18 @@ export class MatrixInvites {
       const conversation = await this.conversations.openDirect(inviter, invitee.id, paths);
       return { kind: 'redirected', roomId: conversation.roomId! };
     } catch (err) {
-      if (err instanceof AppError && err.code === 'chats_disabled') return { kind: 'refused', reason: REFUSAL.chatsDisabled };
-      if (err instanceof AppError && (err.code === 'recipient_not_reachable' || err.code === 'not_found')) {
-        return { kind: 'refused', reason: REFUSAL.notReachable };
-      }
+      const refusal = refusalOf(err);
+      if (refusal) return { kind: 'refused', reason: refusal };
       throw err;
     }
   }
+}
+
+/** The reason a rule's error gives a Matrix client (never which rule refused, beyond these). */
+function refusalOf(err: unknown): string | null {
+  if (err instanceof AppError && err.code === 'chats_disabled') return REFUSAL.chatsDisabled;
+  if (err instanceof AppError && (err.code === 'recipient_not_reachable' || err.code === 'not_found')) return REFUSAL.notReachable;
+  return null;
 }
 
 /** The recipient's latest posts looked at (each place posted at is one path). */

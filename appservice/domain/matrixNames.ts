@@ -4,10 +4,12 @@ import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 
 /**
- * The host platform owns people's names. A Matrix client can rename its user (the global profile)
- * or re-send its membership in one room with any `displayname` (Synapse's auth rules allow that
- * even in a read-only room), and call itself "Support team". The service puts the host's name back
- * within seconds: on the global profile, and in the room the rename was sent to.
+ * The host platform owns people's names and pictures. Synapse refuses renames by the users
+ * themselves (enable_set_displayname: false) and strips names from membership events
+ * (allow_per_room_profiles: false), but it lets a user without an avatar set a first one
+ * (enable_set_avatar_url: false only refuses a change), and the Synapse an operator runs may be
+ * configured otherwise. So the service still puts the host's name and picture back within seconds:
+ * on the global profile, and in the room the change was sent to.
  */
 export class MatrixNames {
   constructor(
@@ -24,12 +26,19 @@ export class MatrixNames {
     const person = ref.kind === 'customer' ? await findCustomer(ref.networkId, ref.id) : await findAdministrator(ref.networkId, ref.id);
     if (!person || person.matrixUserId !== userId) return false;
     const claimed = event.content?.displayname;
-    if (claimed === undefined || claimed === person.displayName) return false;
-    this.log.info({ userId, roomId: event.room_id }, "a Matrix client renamed its user: putting the host's name back");
+    const hostAvatar = 'avatarUrl' in person && person.avatarUrl?.startsWith('mxc://') ? person.avatarUrl : undefined;
+    const claimedAvatar = typeof event.content?.avatar_url === 'string' && event.content.avatar_url ? event.content.avatar_url : undefined;
+    const nameChanged = claimed !== undefined && claimed !== person.displayName;
+    const avatarChanged = claimedAvatar !== hostAvatar;
+    if (!nameChanged && !avatarChanged) return false;
+    this.log.info({ userId, roomId: event.room_id }, "a Matrix client changed its user's profile: putting the host's back");
     const profile = await this.api.getProfile(userId);
     if (profile?.displayname !== person.displayName) await this.api.setDisplayName(userId, person.displayName);
-    // The rename may have been sent to this room alone: correct the room's membership too.
-    await this.api.putState(event.room_id, 'm.room.member', userId, { ...event.content, displayname: person.displayName }, userId);
+    if ((profile?.avatar_url || undefined) !== hostAvatar) await this.api.setAvatarUrl(userId, hostAvatar ?? '');
+    // The change may have been sent to this room alone: correct the room's membership too (with
+    // allow_per_room_profiles: false Synapse fills in the global profile just put back).
+    const { avatar_url: _avatar, ...content } = event.content as Record<string, unknown>;
+    await this.api.putState(event.room_id, 'm.room.member', userId, { ...content, displayname: person.displayName, ...(hostAvatar ? { avatar_url: hostAvatar } : {}) }, userId);
     return true;
   }
 }

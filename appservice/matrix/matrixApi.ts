@@ -63,16 +63,38 @@ export interface RequestOptions {
   /** Raw body (media upload) with its content type. */
   raw?: { data: Buffer | ReadableStream | NodeJS.ReadableStream; contentType: string; length?: number };
   timeoutMs?: number;
+  /** Act with this access token instead of the as_token (the service admin's, for people's names). */
+  accessToken?: string;
 }
 
 const RATE_LIMIT_RETRIES = 3;
+/** synapse-http-antispam's errors when it could not reach the rules, and the rules' own "try again". */
+const RULES_UNREACHABLE = /antispam server|could not check this just now/;
 const MAX_INLINE_RETRY_MS = 5000;
 
+/** Where the service admin's token comes from, for people's names (see writeProfilesAsAdmin). */
+export interface ProfileAdmin {
+  accessTokenForProfiles(): Promise<string>;
+  forgetSession(): void;
+}
+
 export class MatrixApi {
+  private profileAdmin: ProfileAdmin | null = null;
+
   constructor(
     readonly baseUrl: string,
     private readonly asToken: string,
   ) {}
+
+  /**
+   * Names and avatars are written as a server admin: Synapse refuses changes by the users
+   * themselves (enable_set_displayname: false, enable_set_avatar_url: false), and the virtual users
+   * are those users. Without admin credentials they are written as the virtual user, which only a
+   * Synapse that allows self-renames accepts.
+   */
+  writeProfilesAsAdmin(admin: ProfileAdmin): void {
+    this.profileAdmin = admin;
+  }
 
   async request<T = Record<string, unknown>>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -99,7 +121,7 @@ export class MatrixApi {
     const url = new URL(this.baseUrl + path);
     if (opts.asUser) url.searchParams.set('user_id', opts.asUser);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: `Bearer ${this.asToken}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${opts.accessToken ?? this.asToken}` };
     let body: RequestInit['body'];
     if (opts.raw) {
       headers['content-type'] = opts.raw.contentType;
@@ -133,6 +155,11 @@ export class MatrixApi {
       } catch {
         throw new MatrixError(res.status, 'M_UNKNOWN', `non-JSON response from ${method} ${path}`);
       }
+    }
+    if (!res.ok && res.status === 403 && json.errcode === 'M_UNKNOWN' && RULES_UNREACHABLE.test(String(json.error ?? ''))) {
+      // Synapse could not ask the appservice's homeserver rules (down or restarting; it refuses
+      // joins and invites then): not a refusal, the same request goes through once it is back.
+      throw new UpstreamUnavailableError('appservice');
     }
     if (!res.ok) {
       const retryAfter =
@@ -173,17 +200,26 @@ export class MatrixApi {
   }
 
   async setDisplayName(userId: string, displayname: string): Promise<void> {
-    await this.request('PUT', `/_matrix/client/v3/profile/${enc(userId)}/displayname`, {
-      asUser: userId,
-      body: { displayname },
-    });
+    await this.writeProfile(userId, 'displayname', { displayname });
   }
 
   async setAvatarUrl(userId: string, avatar_url: string): Promise<void> {
-    await this.request('PUT', `/_matrix/client/v3/profile/${enc(userId)}/avatar_url`, {
-      asUser: userId,
-      body: { avatar_url },
-    });
+    await this.writeProfile(userId, 'avatar_url', { avatar_url });
+  }
+
+  private async writeProfile(userId: string, field: string, body: Record<string, string>): Promise<void> {
+    const path = `/_matrix/client/v3/profile/${enc(userId)}/${field}`;
+    if (!this.profileAdmin) {
+      await this.request('PUT', path, { asUser: userId, body });
+      return;
+    }
+    try {
+      await this.request('PUT', path, { accessToken: await this.profileAdmin.accessTokenForProfiles(), body });
+    } catch (err) {
+      if (!(err instanceof MatrixError && err.status === 401)) throw err;
+      this.profileAdmin.forgetSession();
+      await this.request('PUT', path, { accessToken: await this.profileAdmin.accessTokenForProfiles(), body });
+    }
   }
 
   async createRoom(req: CreateRoomRequest, asUser?: string): Promise<string> {

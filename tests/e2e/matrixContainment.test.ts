@@ -81,9 +81,10 @@ describe('containment: a Matrix client cannot step outside the rules', () => {
     const memberPath = `/_matrix/client/v3/rooms/${encodeURIComponent(chatRoomId)}/state/m.room.member/${me}`;
     const member = await matrix('ada', 'GET', memberPath);
     expect(member.body?.displayname).toBe('Ada Hidden-Surname');
-    // Globally...
-    expect((await matrix('ada', 'PUT', `/_matrix/client/v3/profile/${me}/displayname`, { displayname: 'Support team' })).status).toBe(200);
-    await eventually('the global name to come back', async () => (await matrix('bo', 'GET', `/_matrix/client/v3/profile/${me}`)).body?.displayname === 'Ada Hidden-Surname', 20000);
+    // Globally: refused by the homeserver (enable_set_displayname: false)...
+    const rename = await matrix('ada', 'PUT', `/_matrix/client/v3/profile/${me}/displayname`, { displayname: 'Support team' });
+    expect({ status: rename.status, errcode: rename.body?.errcode }).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    expect((await matrix('bo', 'GET', `/_matrix/client/v3/profile/${me}`)).body?.displayname).toBe('Ada Hidden-Surname');
     // ...and in one room only.
     expect((await matrix('ada', 'PUT', memberPath, { ...member.body, displayname: 'Support team' })).status).toBe(200);
     await eventually('the room name to come back', async () => (await matrix('bo', 'GET', memberPath)).body?.displayname === 'Ada Hidden-Surname', 20000);
