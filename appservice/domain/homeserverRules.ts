@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../runtime';
-import { conversationIdOfRoom, ConversationModel, findNetwork } from '../../store';
+import { conversationIdOfRoom, ConversationModel, findNetwork, isBlockedBy, isChatSuspended } from '../../store';
 import { MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { botUserId, parseVirtualUserId } from '../matrix/virtualUsers';
 import type { ConversationService } from './conversationService';
@@ -26,6 +26,7 @@ export const HOMESERVER_RULES_UNAVAILABLE = 'The coworking service could not che
 export type RuleAnswer = { allowed: true } | { allowed: false; errcode: 'M_FORBIDDEN'; error: string };
 
 export const HOMESERVER_REFUSAL = {
+  suspended: "Your chats are suspended by the network's administrators.",
   notServiceRoom: 'Only the rooms of the coworking service can be joined.',
   nothingHere: 'Messages can only be sent in the conversations of the coworking service.',
   otherNetwork: 'This room belongs to another coworking network.',
@@ -39,7 +40,12 @@ export const HOMESERVER_REFUSAL = {
 /** The bot's, or someone else's: a room's creator never changes. */
 const creatorOfRoom = new LRUCache<string, string>({ max: 50_000 });
 /** A conversation's network never changes either. */
-const networkOfRoom = new LRUCache<string, string>({ max: 50_000 });
+interface RoomConversation {
+  networkId: string;
+  kind: 'direct' | 'support';
+  customerIds: string[];
+}
+const conversationOfRoom = new LRUCache<string, RoomConversation>({ max: 50_000 });
 
 const ALLOW: RuleAnswer = { allowed: true };
 const refuse = (error: string): RuleAnswer => ({ allowed: false, errcode: 'M_FORBIDDEN', error });
@@ -122,10 +128,16 @@ export class HomeserverRules {
     const ref = parseVirtualUserId(sender, this.domain);
     if (!ref || event.type === 'm.room.redaction') return ALLOW;
     if (!(await this.isServiceRoom(roomId))) return refuse(HOMESERVER_REFUSAL.nothingHere);
-    const networkId = await this.networkOfConversationRoom(roomId);
-    if (networkId === null) return ALLOW;
-    const network = await findNetwork(networkId);
-    return network?.chatsEnabled ? ALLOW : refuse(REFUSAL.chatsDisabled);
+    const conversation = await this.conversationOfRoom(roomId);
+    if (conversation === null) return ALLOW;
+    const network = await findNetwork(conversation.networkId);
+    if (!network?.chatsEnabled) return refuse(REFUSAL.chatsDisabled);
+    // Safety: a suspended customer sends nothing; a blocked one nothing to the blocker.
+    if (ref.kind !== 'customer' || ref.networkId !== conversation.networkId) return ALLOW;
+    const other = conversation.kind === 'direct' ? conversation.customerIds.find((id) => id !== ref.id) : undefined;
+    const [suspended, blocked] = await Promise.all([isChatSuspended(ref.networkId, ref.id), other ? isBlockedBy(ref.networkId, other, ref.id) : false]);
+    if (suspended) return refuse(HOMESERVER_REFUSAL.suspended);
+    return blocked ? refuse(REFUSAL.notReachable) : ALLOW;
   }
 
   /** Created by the service's bot (which stays in every room it creates). */
@@ -151,12 +163,17 @@ export class HomeserverRules {
 
   /** The network of the conversation whose room this is; null for a space (or a room not stored yet). */
   private async networkOfConversationRoom(roomId: string): Promise<string | null> {
-    const known = networkOfRoom.get(roomId);
+    return (await this.conversationOfRoom(roomId))?.networkId ?? null;
+  }
+
+  /** What never changes about the conversation whose room this is (network, kind, customers). */
+  private async conversationOfRoom(roomId: string): Promise<RoomConversation | null> {
+    const known = conversationOfRoom.get(roomId);
     if (known !== undefined) return known;
     const chatId = await conversationIdOfRoom(roomId);
     if (!chatId) return null;
-    const conversation = await ConversationModel.findById(chatId).select({ networkId: 1 }).lean<{ networkId: string }>();
-    if (conversation) networkOfRoom.set(roomId, conversation.networkId);
-    return conversation?.networkId ?? null;
+    const conversation = await ConversationModel.findById(chatId).select({ networkId: 1, kind: 1, customerIds: 1 }).lean<RoomConversation>();
+    if (conversation) conversationOfRoom.set(roomId, { networkId: conversation.networkId, kind: conversation.kind, customerIds: conversation.customerIds });
+    return conversation ?? null;
   }
 }

@@ -10,6 +10,17 @@ describe('blocking a customer', () => {
   const outcome = (res: { status: number; body: any }) => ({ status: res.status, code: res.body?.error?.code });
   const communityOf = async (who: string) => (await s.api('GET', '/v1/community', n.customer(who))).body.people.map((p: { customerId: string }) => p.customerId).sort();
 
+  const matrixSend = async (who: string, body: string) => {
+    const session = (await s.api('POST', '/v1/me/matrix-session', n.customer(who))).body;
+    const room = (await s.api('GET', `/v1/chats/${chatId}`, n.customer('ada'))).body.matrixRoomId;
+    const res = await fetch(`${session.homeserverUrl}/_matrix/client/v3/rooms/${encodeURIComponent(room)}/send/m.room.message/m${Date.now()}${Math.random()}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ msgtype: 'm.text', body }),
+    });
+    return { status: res.status, error: ((await res.json()) as { error?: string }).error };
+  };
+
   beforeAll(async () => {
     s = await startServices();
     n = await createNetwork(s, {
@@ -43,6 +54,8 @@ describe('blocking a customer', () => {
     const first = history.body.messages[0].id;
     expect(outcome(await s.api('PUT', `/v1/chats/${chatId}/messages/${encodeURIComponent(first)}/reactions/${encodeURIComponent('👍')}`, n.customer('bo')))).toEqual(refusal);
     expect(await communityOf('bo')).toEqual(['cy']);
+    // A Matrix client of Bo's is refused by the homeserver itself, with the same sentence.
+    expect(await matrixSend('bo', 'from my Matrix client')).toEqual({ status: 403, error: 'This person cannot be messaged.' });
     // The blocker still sees Bo and the history, and may write.
     expect(await communityOf('ada')).toEqual(['bo', 'cy']);
     expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['hi Ada']);
@@ -58,5 +71,6 @@ describe('blocking a customer', () => {
     expect((await s.api('POST', '/v1/chats', n.customer('bo'), { userId: 'ada' })).body.id).toBe(chatId);
     expect((await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bo'), { txnId: 'after-unblock', body: 'sorry' })).status).toBe(201);
     expect(await communityOf('bo')).toEqual(['ada', 'cy']);
+    expect((await matrixSend('bo', 'back on Matrix')).status).toBe(200);
   });
 });

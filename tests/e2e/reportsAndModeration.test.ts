@@ -78,6 +78,13 @@ describe('reports and moderation', () => {
     });
     const support = (await s.api('POST', '/v1/chats/support', n.customer('bo'))).body;
     expect((await s.api('POST', `/v1/chats/${support.id}/messages`, n.customer('bo'), { txnId: 'support-suspended', body: 'help' })).status).toBe(403);
+    const bo = (await s.api('POST', '/v1/me/matrix-session', n.customer('bo'))).body;
+    const fromMatrix = await fetch(`${bo.homeserverUrl}/_matrix/client/v3/rooms/${encodeURIComponent(chat.matrixRoomId)}/send/m.room.message/suspended-1`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${bo.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ msgtype: 'm.text', body: 'via Matrix' }),
+    });
+    expect(fromMatrix.status).toBe(403);
     // Others are told only that Bo cannot be reached.
     expect((await s.api('POST', '/v1/chats', n.customer('cy'), { userId: 'bo' })).body.error?.code).toBe('recipient_not_reachable');
 

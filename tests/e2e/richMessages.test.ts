@@ -375,19 +375,10 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
       (clients.alice!.client as any).http.authedRequest('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.redaction/forge-1`, undefined, { redacts: supportMessage }),
     ).rejects.toMatchObject({ httpStatus: 400 });
 
-    // In a room of an older version Synapse reads the top-level `redacts` and ignores `content.redacts`:
-    // alice's own room, where she redacts her own message and names bob's message in the content
-    // (the index ignores rooms that are not conversations, and reads the target by room version).
+    // A room of her own (where a forged redaction could have named bob's message) carries nothing
+    // since the homeserver asks the service first: messages there are refused up front.
     const { room_id: ownRoom } = await clients.alice!.client.createRoom({ room_version: '10', preset: sdk.Preset.PrivateChat } as any);
-    const { event_id: decoy } = await clients.alice!.client.sendMessage(ownRoom, { msgtype: 'm.text', body: 'decoy' } as any);
-    const forged = await (clients.alice!.client as any).http.authedRequest('PUT', `/rooms/${encodeURIComponent(ownRoom)}/redact/${encodeURIComponent(decoy)}/forge-2`, undefined, {
-      redacts: victim,
-    });
-    await applied(forged.event_id);
-    const pushed = await AppserviceTransactionModel.findOne({ eventsJson: { $regex: forged.event_id.replace(/[$+]/g, '\\$&') } }).lean();
-    const received = (JSON.parse(pushed!.eventsJson) as Array<Record<string, any>>).find((e) => e.event_id === forged.event_id)!;
-    // What the index must follow is the top-level `redacts` (Synapse 1.163 also rewrites `content.redacts` to it when pushing).
-    expect(received.redacts).toBe(decoy);
+    await expect(clients.alice!.client.sendMessage(ownRoom, { msgtype: 'm.text', body: 'decoy' } as any)).rejects.toMatchObject({ errcode: 'M_FORBIDDEN' });
 
     expect((await history('alice')).some((m) => m.id === victim)).toBe(true);
     expect(await preview()).toMatchObject({ id: victim, body: 'keep this one' });
