@@ -21,8 +21,11 @@ export async function upsertFeedPost(networkId: string, postId: string, fields: 
 /** False when there was no such post. */
 /** Removes the post; answers its author, or null when there was no such post. */
 export async function deleteFeedPost(networkId: string, postId: string): Promise<{ authorId: string } | null> {
-  const post = await FeedPostModel.findOneAndDelete({ networkId, postId }).select({ authorId: 1 }).lean();
-  return post ? { authorId: post.authorId } : null;
+  // findOne + deleteOne: FerretDB 1.24 refuses a projection on findAndModify.
+  const post = await FeedPostModel.findOne({ networkId, postId }).select({ authorId: 1 }).lean();
+  if (!post) return null;
+  const { deletedCount } = await FeedPostModel.deleteOne({ networkId, postId });
+  return deletedCount > 0 ? { authorId: post.authorId } : null;
 }
 
 export async function findFeedPost(networkId: string, postId: string) {

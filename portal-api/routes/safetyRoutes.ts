@@ -72,11 +72,12 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/me/blocks/:customerId',
-      summary: 'Unblock a customer (idempotent; 204): everything is as it was before the block',
+      summary: 'Unblock a customer (idempotent; 204): everything is as it was before the block; 404 for an unknown customer',
       roles: ['customer'],
       params: blockParams,
       status: 204,
       handler: async ({ params, caller }) => {
+        if (!(await findCustomer(caller.networkId!, params.customerId))) throw new NotFoundError('customer');
         await unblockCustomer(caller.networkId!, caller.sub, params.customerId);
       },
     }),
