@@ -267,6 +267,13 @@ describe('context paths open the first chat of a pair (rule 4)', () => {
     expect(opened.body).toMatchObject({ kind: 'direct', customerIds: ['ben', 'cai'] });
   });
 
+  test('a removed Feed post is gone (204), and removing it again is a 404', async () => {
+    await s.api('PUT', `/v1/networks/${n.net}/feed-posts/p-gone`, n.service, { authorId: 'eli', createdAt: new Date().toISOString() });
+    expect((await s.api('DELETE', `/v1/networks/${n.net}/feed-posts/p-gone`, n.service)).status).toBe(204);
+    expect((await s.api('DELETE', `/v1/networks/${n.net}/feed-posts/p-gone`, n.service)).status).toBe(404);
+    expect(outcome(await startChat('ana', 'eli', { type: 'feed_post', id: 'p-gone' }))).toEqual(refusal);
+  });
+
   test("a Feed post opens a new chat with its author, whom location_members does not list to the viewer", async () => {
     await setVisibility('location_members');
     const listed = await s.api('GET', '/v1/community', n.customer('ana'));
