@@ -7,6 +7,8 @@ import { CommunitySpaces } from './domain/communitySpaces';
 import { ReadMarkers } from './domain/readMarkers';
 import { Unsend } from './domain/unsend';
 import { Attachments } from './domain/attachments';
+import { TypingIndicators } from './domain/typingIndicators';
+import { LiveEventPublisher } from '../live';
 
 /**
  * The domain and Matrix services every process uses (the appservice, the portal API, the
@@ -23,6 +25,9 @@ export interface CoreServices {
   readMarkers: ReadMarkers;
   unsend: Unsend;
   attachments: Attachments;
+  typing: TypingIndicators;
+  /** Announces changes on the live event stream (live/); close it when the process stops. */
+  live: LiveEventPublisher;
 }
 
 export interface CoreOverrides {
@@ -33,11 +38,13 @@ export interface CoreOverrides {
   matrixClient?: (synapseUrl: string, asToken: string) => MatrixApi;
 }
 
+
 export function createCore(config: Config, log: Logger, overrides: CoreOverrides = {}): CoreServices {
   const registration = loadRegistration(config.appservice.registrationPath, { production: config.env === 'production' });
   const matrix = (overrides.matrixClient ?? ((url, token) => new MatrixApi(url, token)))(config.synapse.url, registration.asToken);
   const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
-  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken);
+  const live = new LiveEventPublisher(config.redisUrl, log.child({ module: 'liveEvents' }));
+  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken, live);
   return {
     config,
     registration,
@@ -45,8 +52,10 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
     virtualUsers,
     conversations,
     spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }), registration.asToken),
-    readMarkers: new ReadMarkers(matrix, conversations),
-    unsend: new Unsend(matrix, conversations),
+    readMarkers: new ReadMarkers(matrix, conversations, live),
+    unsend: new Unsend(matrix, conversations, live),
     attachments: new Attachments(matrix, conversations, config.matrixDomain),
+    typing: new TypingIndicators(matrix, conversations),
+    live,
   };
 }

@@ -10,6 +10,7 @@ import { MatrixChatsOff } from './domain/matrixChatsOff';
 import { MatrixNames } from './domain/matrixNames';
 import { moveReadMarker } from './domain/readMarkers';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
+import type { LiveAnnouncements } from './domain/liveAnnouncements';
 import { IndexedMessageModel } from '../store';
 
 /**
@@ -29,6 +30,7 @@ export class MatrixEventHandler implements TransactionHandlers {
     private readonly domain: string,
     private readonly log: Logger,
     opts: { attachmentCheckTimeoutMs: number },
+    private readonly announcements: LiveAnnouncements,
   ) {
     this.bot = botUserId(domain);
     this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
@@ -45,10 +47,15 @@ export class MatrixEventHandler implements TransactionHandlers {
       case 'm.sticker':
         if (event.sender !== this.bot && !event.unsigned?.redacted_because) await this.attachmentGuard.enforce(event);
         return;
-      case 'm.room.redaction':
+      case 'm.room.redaction': {
         // Unsent in a Matrix client: the administrators' notification about it goes too.
-        if (await indexRedaction(event, this.domain)) await forgetUnsentMessage(redactionTarget(event)!);
+        const chatId = await indexRedaction(event, this.domain);
+        if (chatId) {
+          await forgetUnsentMessage(redactionTarget(event)!);
+          await this.announcements.messageRedacted(redactionTarget(event)!, chatId);
+        }
         return;
+      }
       case 'm.room.member':
         if (event.content?.membership === 'invite' && event.sender !== this.bot && parseVirtualUserId(event.state_key ?? '', this.domain)) {
           await this.invites.handleInvite(event.room_id, event.sender, event.state_key!);
@@ -60,6 +67,10 @@ export class MatrixEventHandler implements TransactionHandlers {
 
   readonly ephemeral = async (event: EphemeralEvent): Promise<void> => {
     if (event.type === 'm.receipt' && event.content) await this.onReceipts(event.content);
+    // Typing is not stored: the room's whole typing set goes to the participants' streams.
+    if (event.type === 'm.typing' && event.room_id && Array.isArray(event.content?.user_ids)) {
+      await this.announcements.typing(event.room_id, (event.content.user_ids as unknown[]).filter((u): u is string => typeof u === 'string'));
+    }
   };
 
   private async onMessage(event: MatrixEvent): Promise<void> {
@@ -69,7 +80,10 @@ export class MatrixEventHandler implements TransactionHandlers {
       if (await this.attachmentGuard.enforce(event)) return;
     }
     const conversation = await indexMessage(event, this.domain);
-    if (conversation) await recordSupportMessageNotification(event, this.domain, conversation);
+    if (!conversation) return;
+    await this.announcements.messageIndexed(event, conversation._id);
+    const notified = await recordSupportMessageNotification(event, this.domain, conversation);
+    await this.announcements.notificationsCreated(conversation.networkId, notified);
   }
 
   /**
@@ -86,7 +100,9 @@ export class MatrixEventHandler implements TransactionHandlers {
       const message = await IndexedMessageModel.findById(eventId).select({ chatId: 1, sentAt: 1 }).lean();
       if (!message) continue;
       for (const reader of ours) {
-        await moveReadMarker(message.chatId, reader, eventId, message.sentAt);
+        if (await moveReadMarker(message.chatId, reader, eventId, message.sentAt)) {
+          await this.announcements.readMarkerMoved(message.chatId, { kind: reader.kind, id: reader.id }, eventId, message.sentAt);
+        }
       }
     }
   }

@@ -5,6 +5,7 @@ import { createCore, type CoreServices } from './core';
 import { createTransactionListener } from './transactionListener';
 import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
+import { LiveAnnouncements } from './domain/liveAnnouncements';
 import { connectDatabase, disconnectDatabase, findAdministrator, findCustomer } from '../store';
 
 const START_PING_ATTEMPTS = 10;
@@ -25,7 +26,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   const services = createCore(config, log);
   const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }), {
     attachmentCheckTimeoutMs: config.attachments.checkTimeoutMs,
-  });
+  }, new LiveAnnouncements(services.live, services.conversations.history, services.readMarkers, config.matrixDomain));
   const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
   const app = createTransactionListener({
     hsToken: services.registration.hsToken,
@@ -75,6 +76,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
       stopped = true;
       await closeServer(server);
       await processor.stop();
+      await services.live.close();
       await disconnectDatabase();
     }),
   };

@@ -9,6 +9,7 @@ import type { PortalDeps } from './portalDeps';
 import { hostSyncRoutes } from './routes/hostSyncRoutes';
 import { chatRoutes } from './routes/chatRoutes';
 import { meRoutes } from './routes/meRoutes';
+import { eventRoutes } from './routes/eventRoutes';
 import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
@@ -28,6 +29,7 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...communityRoutes(),
     ...chatRoutes(deps),
     ...meRoutes(deps),
+    ...eventRoutes(deps),
     ...opsRoutes(deps),
     ...customerImportRoutes(deps),
     ...customerDeprovisionRoutes(deps),

@@ -30,7 +30,7 @@ async function check(probe: () => Promise<unknown>): Promise<ComponentHealth> {
 }
 
 /** Health of every part the product needs; used by the ops route and the CLI. */
-export async function checkHealth(deps: PortalDeps) {
+export async function checkHealth(deps: Omit<PortalDeps, 'liveHub'>) {
   const { matrix } = deps.services;
   const [synapse, appservice, mongodb, redis, queues] = await Promise.all([
     check(async () => {
@@ -52,7 +52,7 @@ export async function checkHealth(deps: PortalDeps) {
  * "AlreadyCancelled" on Synapse 1.163), so a failed ping whose arrival the listener recorded still
  * counts as up. The backlog is reported either way.
  */
-async function appserviceUp(deps: PortalDeps): Promise<Record<string, unknown>> {
+async function appserviceUp(deps: Omit<PortalDeps, 'liveHub'>): Promise<Record<string, unknown>> {
   const { matrix, registration } = deps.services;
   const transactionId = `health-${randomUUID()}`;
   const backlog = pendingTransactionCount().catch(() => null);

@@ -81,23 +81,24 @@ export function redactionTarget(event: MatrixEvent): string | null {
 
 /**
  * Applies a redaction: the message leaves previews and unread counts. When it was the last message,
- * the preview falls back to the newest message still standing.
+ * the preview falls back to the newest message still standing. Returns the message's conversation
+ * when the redaction applied, else null.
  */
-export async function indexRedaction(event: MatrixEvent, domain: string): Promise<boolean> {
+export async function indexRedaction(event: MatrixEvent, domain: string): Promise<string | null> {
   const target = redactionTarget(event);
-  if (!target) return false;
+  if (!target) return null;
   const found = await IndexedMessageModel.findById(target).select({ roomId: 1, senderMatrixId: 1 }).lean();
   // Applied only where Synapse applies it: in the message's own room, by its sender — or by the
   // service (participants have no power to redact others' messages; anyone else in our rooms is
   // the service). A redaction naming another room's event, or a participant's redaction of
   // someone else's message, leaves the index as it is.
-  if (!found || found.roomId !== event.room_id) return false;
-  if (event.sender !== found.senderMatrixId && parseVirtualUserId(event.sender, domain)) return false;
+  if (!found || found.roomId !== event.room_id) return null;
+  if (event.sender !== found.senderMatrixId && parseVirtualUserId(event.sender, domain)) return null;
   const message = await IndexedMessageModel.findOneAndUpdate({ _id: target }, { $set: { redacted: true } }).lean();
-  if (!message) return false;
+  if (!message) return null;
   // No projection: FerretDB does not implement one on findAndModify.
   const conversation = await ConversationModel.findByIdAndUpdate(message.chatId, { $inc: { revision: 1 } }).lean();
-  if (conversation?.lastMessage?.eventId !== target) return true;
+  if (conversation?.lastMessage?.eventId !== target) return message.chatId;
   const previous = await IndexedMessageModel.findOne({ chatId: message.chatId, redacted: false }).sort({ sentAt: -1 }).lean();
   // The check above holds because a room's events are applied one at a time.
   await ConversationModel.updateOne(
@@ -115,7 +116,7 @@ export async function indexRedaction(event: MatrixEvent, domain: string): Promis
         }
       : { $unset: { lastMessage: 1 } },
   );
-  return true;
+  return message.chatId;
 }
 
 /** Unread messages of one participant: others' messages after their read marker, capped. */

@@ -4,7 +4,7 @@ import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtim
 import { attachmentPolicyOf, chatListPage, checkAttachmentType, participantsOf, resolveChatPath } from '../../appservice';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
-import { chatListView, chatView, chatWithParticipantsView } from '../presenters';
+import { chatListView, chatView, chatWithParticipantsView, readMarkersView } from '../presenters';
 import type { PortalDeps } from '../portalDeps';
 import { readAttachmentUpload } from '../attachmentUpload';
 import { findNetwork } from '../../store';
@@ -26,7 +26,7 @@ const messageText = z
   .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters (tab and line breaks are fine)');
 const mediaIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'not a media id');
 export function chatRoutes(deps: PortalDeps) {
-  const { conversations, readMarkers, unsend, attachments } = deps.services;
+  const { conversations, readMarkers, unsend, attachments, typing } = deps.services;
 
   return [
     defineRoute({
@@ -78,13 +78,14 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId',
-      summary: 'Conversation details, participants and its Matrix room id',
+      summary: 'Conversation details, participants, its Matrix room id and how far each participant has read (readMarkers)',
       roles: ['customer', 'admin'],
       params: chatParams,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor, { fresh: true });
-        return chatWithParticipantsView(conversation, await participantsOf([conversation]));
+        const [participants, markers] = await Promise.all([participantsOf([conversation]), readMarkers.markersOfChat(conversation)]);
+        return { ...chatWithParticipantsView(conversation, participants), readMarkers: readMarkersView(markers) };
       },
     }),
 
@@ -146,6 +147,21 @@ export function chatRoutes(deps: PortalDeps) {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
         return { chatId: conversation._id, ...(await readMarkers.markRead(conversation, actor, body.messageId)) };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/chats/:chatId/typing',
+      summary: "The caller is (not) typing: their virtual user's typing in the room (Matrix clients show it) and a typing event on the participants' streams",
+      roles: ['customer', 'admin'],
+      params: chatParams,
+      body: z.strictObject({ typing: z.boolean() }),
+      handler: async ({ params, body, caller }) => {
+        const actor = actorOf(caller);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
+        await typing.setTyping(conversation, actor, body.typing);
+        return undefined;
       },
     }),
 
