@@ -43,6 +43,12 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
 export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState> {
   const app = new Koa<PortalState>();
   app.proxy = false;
+  // Errors that reach Koa itself come from streamed answers (errorMiddleware answers the rest):
+  // a client closing its event stream or download is how those end, not a failure.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    log.error({ err: err.message }, 'response stream failed');
+  });
   const routes = allRoutes(deps);
   const router = new Router();
   const openapi = openApiDocument(routes, { title: 'Coworking chat portal API', version: '1' });
