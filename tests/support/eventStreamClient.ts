@@ -28,7 +28,7 @@ export interface EventStreamConnection {
 
 export function openEventStream(
   baseUrl: string,
-  opts: { token?: string; ticket?: string; lastEventId?: string; lastEventIdQuery?: string; agent?: http.Agent },
+  opts: { token?: string; ticket?: string; lastEventId?: string; lastEventIdQuery?: string; agent?: http.Agent; onEvent?: (e: ReceivedEvent) => void },
 ): Promise<EventStreamConnection> {
   const url = new URL('/v1/events', baseUrl);
   if (opts.ticket) url.searchParams.set('ticket', opts.ticket);
@@ -127,7 +127,11 @@ export function openEventStream(
               if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
             }
             if (comment && !fields.event) connection.comments++;
-            if (fields.event) events.push({ id: fields.id ?? '', type: fields.event, data: fields.data ? JSON.parse(fields.data) : null, receivedAt: performance.now() });
+            if (fields.event) {
+              const event = { id: fields.id ?? '', type: fields.event, data: fields.data ? JSON.parse(fields.data) : null, receivedAt: performance.now() };
+              events.push(event);
+              opts.onEvent?.(event);
+            }
           }
           for (const w of waiters) w();
         });
