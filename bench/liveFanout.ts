@@ -28,7 +28,7 @@ export async function liveFanout(b: BenchStack, scale: BenchScale): Promise<Benc
   });
 
   const port = await freePort();
-  const api = b.child('portal-api', { PORTAL_API_PORT: String(port), LOG_LEVEL: 'warn' });
+  const api = b.child('portal-api', { PORTAL_API_PORT: String(port) });
   await api.start();
   const listenerUrl = `http://127.0.0.1:${port}`;
   const streams: Array<{ who: string; conn: EventStreamConnection }> = [];

@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: the reliability suite. One local stack (loopback only, data on /dev/shm) with the
  * appservice, the portal API and a provisioning worker each in its own process (so they can be
- * SIGKILLed), then the scenarios R1–R7, one line each. Exits non-zero if any scenario lost or
+ * SIGKILLed), then the scenarios R1–R8, one line each. Exits non-zero if any scenario lost or
  * duplicated data, leaked, or could not run. CHAOS_ONLY=R1,R5 runs a subset. Every loop is bounded.
  */
 import { BenchStack } from '../bench/support/benchStack';
@@ -13,6 +13,7 @@ import { redisRestart } from './redisRestart';
 import { formatScenario, type ScenarioResult } from './scenarioResult';
 import { synapseOutage } from './synapseOutage';
 import { workerCrash } from './workerCrash';
+import { liveFailover } from './liveFailover';
 
 /** The whole suite stops by itself after this long, whatever happens. */
 const SUITE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
       ['R2', () => workerCrash(b, worker)],
       ['R3', () => redisRestart(b)],
       ['R4', () => synapseOutage(b)],
+      ['R8', () => liveFailover(b, portal)],
     ];
     for (const [id, run] of scenarios) {
       if (only && !only.has(id)) continue;
