@@ -21,6 +21,12 @@ import { compareEventIds, isEventId, recipientKey, type LiveEvent, type LiveEven
 
 export const LOG_MAX_EVENTS = 10000;
 export const RETENTION_SECONDS = 24 * 3600;
+/**
+ * How long an announced event's once-key is kept: the portal's send and the appservice's copy of
+ * the same event arrive seconds apart (minutes while the appservice works off a backlog). One key
+ * per event listened to; at 50 messages/s about 360,000 keys (~40 MB) at most.
+ */
+export const ONCE_TTL_SECONDS = 3600;
 
 export const logKey = (r: string) => `live:log:${r}`;
 export const sinceKey = (r: string) => `live:since:${r}`;
@@ -34,9 +40,6 @@ export const END_STREAMS = '!end';
 
 const PUBLISH_SCRIPT = `
 local dedupe = ARGV[1]
-if dedupe ~= '' then
-  if not redis.call('SET', dedupe, '1', 'NX', 'EX', ARGV[2]) then return -1 end
-end
 local now = tonumber(ARGV[3])
 local maxlen = ARGV[4]
 local retention = tonumber(ARGV[5])
@@ -56,22 +59,33 @@ for _, setKey in ipairs({ARGV[8], ARGV[9]}) do
 end
 local i = 10
 while i < #ARGV do add(ARGV[i], ARGV[i + 1]); i = i + 2 end
-local sent = 0
+local listening = {}
 for _, r in ipairs(order) do
-  if redis.call('EXISTS', 'live:since:' .. r) == 1 then
-    local d = data[r]
-    if d == '' then d = common end
-    local id = redis.call('XADD', 'live:log:' .. r, 'MAXLEN', '~', maxlen, '*', 't', etype, 'd', d)
-    redis.call('EXPIRE', 'live:log:' .. r, retention)
-    redis.call('PUBLISH', 'live:ch:' .. r, id .. '\\n' .. etype .. '\\n' .. d)
-    sent = sent + 1
-  end
+  if redis.call('EXISTS', 'live:since:' .. r) == 1 then table.insert(listening, r) end
+end
+if #listening == 0 then return 0 end
+-- Recorded only when someone listens: an event nobody was told of needs no guard against a second telling.
+if dedupe ~= '' then
+  if not redis.call('SET', dedupe, '1', 'NX', 'EX', ARGV[2]) then return -1 end
+end
+local sent = 0
+for _, r in ipairs(listening) do
+  local d = data[r]
+  if d == '' then d = common end
+  local id = redis.call('XADD', 'live:log:' .. r, 'MAXLEN', '~', maxlen, '*', 't', etype, 'd', d)
+  redis.call('EXPIRE', 'live:log:' .. r, retention)
+  redis.call('PUBLISH', 'live:ch:' .. r, id .. '\\n' .. etype .. '\\n' .. d)
+  sent = sent + 1
 end
 return sent
 `;
 
+// \`since\` is just below Redis's own clock (which XADD ids come from, whatever the API hosts' clocks
+// say): every event logged from now on has a greater id.
 const REGISTER_SCRIPT = `
-redis.call('SET', KEYS[1], ARGV[1] .. '-0', 'NX')
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], string.format('%d', ms - 1) .. '-18446744073709551615', 'NX')
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
@@ -121,7 +135,7 @@ export async function appendEvent(redis: Redis, type: LiveEventType, addressing:
   for (const t of addressing.to ?? []) pairs.push(recipientKey(t.recipient), t.data === undefined ? '' : JSON.stringify({ ...(t.data as object) }));
   return commands(redis).livePublish(
     opts.onceKey ? onceKey(opts.onceKey) : '',
-    String(RETENTION_SECONDS),
+    String(ONCE_TTL_SECONDS),
     String(Date.now()),
     String(LOG_MAX_EVENTS),
     String(RETENTION_SECONDS),
