@@ -31,7 +31,7 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   const problems: string[] = [];
   const customers = Object.fromEntries(Array.from({ length: CUSTOMERS }, (_, i) => [`r8-${i}`, `Listener ${i}`]));
   const net = await createNetwork(b, { customers, provisionTimeoutMs: 300000 });
-  const chats: string[] = new Array(CUSTOMERS / 2);
+  const chats: string[] = Array.from({ length: CUSTOMERS / 2 }, () => '');
   await inLanes(chats.map((_, k) => k), 8, async (k) => {
     chats[k] = (await b.ok('POST', '/v1/chats', net.customer(`r8-${2 * k}`), { userId: `r8-${2 * k + 1}`, via: { type: 'community' } })).id;
   });

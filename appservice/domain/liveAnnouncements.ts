@@ -2,7 +2,7 @@ import type { LiveEventPublisher, LiveRecipient } from '../../live';
 import { ConversationModel, conversationIdOfRoom } from '../../store';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
-import type { Conversation } from './conversation';
+import type { Actor, Conversation } from './conversation';
 import type { MessageHistory } from './messageHistory';
 import type { ReadMarkers } from './readMarkers';
 import type { NewNotification } from './adminNotifications';
@@ -49,7 +49,7 @@ export class LiveAnnouncements {
     if (!conversation) return;
     const message = this.history.toChatMessage(chatId, event);
     if (message) await this.live.messageCreated(conversation, message);
-    await this.chatUpdated(conversation, `chat.updated|${event.event_id}`);
+    await this.chatUpdated(conversation, `chat.updated|${event.event_id}`, (actor) => this.readMarkers.unreadCountAfterNewMessage(conversation, actor, event.sender));
   }
 
   async messageRedacted(messageId: string, chatId: string): Promise<void> {
@@ -82,13 +82,13 @@ export class LiveAnnouncements {
   }
 
   /** chat.updated, each listener with their own unread count. */
-  private chatUpdated(conversation: Conversation, onceKey: string): Promise<void> {
+  private chatUpdated(conversation: Conversation, onceKey: string, unreadOf?: (actor: Actor) => Promise<number>): Promise<void> {
+    const count = unreadOf ?? (async (actor: Actor) => (await this.readMarkers.unreadCounts([conversation], actor)).get(conversation._id) ?? 0);
     return this.live.chatUpdated(
       conversation,
       async (recipient: LiveRecipient) => {
-        const actor = { kind: recipient.kind, networkId: recipient.networkId, id: recipient.id };
-        const counts = await this.readMarkers.unreadCounts([conversation], actor);
-        return { ...chatSummary(conversation), unreadCount: counts.get(conversation._id) ?? 0 };
+        const actor: Actor = { kind: recipient.kind, networkId: recipient.networkId, id: recipient.id };
+        return { ...chatSummary(conversation), unreadCount: await count(actor) };
       },
       onceKey,
     );

@@ -87,6 +87,30 @@ export class ReadMarkers {
     });
   }
 
+  /**
+   * The actor's unread count right after one new message was indexed (the conversation's revision
+   * moved by one): from the count cached for the revision before, plus one when someone else sent
+   * it, so announcing chat.updated costs a marker read and write, not a count over the index (a
+   * scan of the whole collection on FerretDB). Anything else (no cache, a marker that moved, more
+   * than one change since) counts as unreadCounts does.
+   */
+  async unreadCountAfterNewMessage(conversation: Conversation, actor: Actor, senderMatrixId: string): Promise<number> {
+    const id = readMarkerId(conversation._id, actor);
+    const marker = await ReadMarkerModel.findById(id).lean<ReadMarkerDoc>();
+    const revision = conversation.revision ?? 0;
+    const readAtMs = marker?.readAt ? marker.readAt.getTime() : -1;
+    const cached = marker?.unreadCache;
+    if (!cached || cached.revision !== revision - 1 || cached.readAtMs !== readAtMs || typeof cached.count !== 'number') {
+      return (await this.unreadCounts([conversation], actor, new Map([[conversation._id, marker ?? null]]))).get(conversation._id) ?? 0;
+    }
+    const mine = senderMatrixId === this.conversations.rooms.matrixUserOf(actor);
+    const count = Math.min(UNREAD_COUNT_CAP, cached.count + (mine ? 0 : 1));
+    // By `_id` alone (FerretDB serves no other filter from an index); a list counting at the same
+    // moment writes the same count for the same revision.
+    await ReadMarkerModel.updateOne({ _id: id }, { $set: { unreadCache: { revision, readAtMs, count } } }, { timestamps: false });
+    return count;
+  }
+
   /** The actor's markers of these conversations: one lookup by `_id` each. */
   async markersOf(chatIds: readonly string[], actor: Actor): Promise<Map<string, ReadMarkerDoc | null>> {
     const markers = await Promise.all(chatIds.map((id) => ReadMarkerModel.findById(readMarkerId(id, actor)).lean<ReadMarkerDoc>()));
