@@ -206,7 +206,9 @@ export async function eventsAfter(redis: Redis, recipient: LiveRecipient, lastEv
     const ms = Number(lastEventId.split('-')[0]);
     return ms < Date.now() - RETENTION_SECONDS * 1000 ? { resync: true, resumeId } : { resync: false, events: [] };
   }
-  if (compareEventIds(info.maxDeletedId, lastEventId) > 0) return { resync: true, resumeId };
+  // Trimming removes the oldest entries (XINFO's max-deleted-entry-id does not follow trims, only
+  // XDEL): when any were removed and the oldest kept is after the id, what lay between is gone.
+  if (info.trimmed && info.firstId !== null && compareEventIds(info.firstId, lastEventId) > 0) return { resync: true, resumeId };
   const events: LiveEvent[] = [];
   let from = `(${lastEventId}`;
   for (;;) {
@@ -217,14 +219,15 @@ export async function eventsAfter(redis: Redis, recipient: LiveRecipient, lastEv
   }
 }
 
-async function streamInfo(redis: Redis, key: string): Promise<{ lastId: string; maxDeletedId: string } | null> {
+async function streamInfo(redis: Redis, key: string): Promise<{ lastId: string; firstId: string | null; trimmed: boolean } | null> {
   const raw = (await redis.call('XINFO', 'STREAM', key).catch((err: Error) => {
     if (/no such key/i.test(err.message)) return null;
     throw err;
   })) as unknown[] | null;
   if (!raw) return null;
-  const field = (name: string) => String(raw[raw.indexOf(name) + 1]);
-  return { lastId: field('last-generated-id'), maxDeletedId: field('max-deleted-entry-id') };
+  const field = (name: string) => raw[raw.indexOf(name) + 1];
+  const first = field('first-entry') as [string, unknown] | null;
+  return { lastId: String(field('last-generated-id')), firstId: first ? first[0] : null, trimmed: Number(field('entries-added')) > Number(field('length')) };
 }
 
 function entryToEvent(id: string, fields: string[]): LiveEvent {
