@@ -170,6 +170,30 @@ describe('live events', () => {
     for (const c of [steady, resumed, byQuery, stale]) c.close();
   });
 
+  test('support chat: the administrators get the chat, its messages and notification.created; an unsend reaches them once', async () => {
+    const ada = await stream({ token: n.admin('ada') });
+    const support = await s.api('POST', '/v1/chats/support', n.customer('alice'));
+    expect(support.status).toBe(200);
+    const supportId = support.body.id;
+    await ada.next((e) => e.type === 'chat.created' && e.data.chatId === supportId, 15000, 'chat.created of the support chat');
+    const sent = await s.api('POST', `/v1/chats/${supportId}/messages`, n.customer('alice'), { txnId: 'help-1', body: 'my door code fails' });
+    await ada.next((e) => e.type === 'message.created' && e.data.id === sent.body.id, 10000, 'the support message');
+    const note = await ada.next((e) => e.type === 'notification.created' && e.data.messageId === sent.body.id, 15000, 'notification.created');
+    expect(note.data).toMatchObject({ type: 'support_message', chatId: supportId, customerId: 'alice', preview: 'my door code fails', read: false });
+    const updated = await ada.next((e) => e.type === 'chat.updated' && e.data.chatId === supportId && e.data.lastMessage?.id === sent.body.id, 15000);
+    expect(updated.data.unreadCount).toBe(1);
+    // Bob is no participant of Alice's support chat.
+    const bob = await stream({ token: n.customer('bob') });
+    expect((await s.api('DELETE', `/v1/chats/${supportId}/messages/${encodeURIComponent(sent.body.id)}`, n.customer('alice'))).status).toBe(204);
+    await ada.next((e) => e.type === 'message.deleted' && e.data.id === sent.body.id, 10000, 'message.deleted');
+    // The redaction coming back through the appservice is not announced again; the summary follows it.
+    await ada.next((e) => e.type === 'chat.updated' && e.data.chatId === supportId && e.data.lastMessage === null, 15000, 'the summary without the message');
+    expect(ada.events.filter((e) => e.type === 'message.deleted' && e.data.id === sent.body.id)).toHaveLength(1);
+    expect(bob.events.filter((e) => e.data?.chatId === supportId)).toEqual([]);
+    ada.close();
+    bob.close();
+  });
+
   test('two API processes: a listener on one sees a send made on the other', async () => {
     let second: PortalApiHandle | null = null;
     try {
