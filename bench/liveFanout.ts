@@ -56,6 +56,15 @@ export async function liveFanout(b: BenchStack, scale: BenchScale): Promise<Benc
     await new Promise((r) => setTimeout(r, 1000));
     const rssAfter = api.rssMiB();
 
+    // Warm-up: one message per conversation, so the measured phase sees the steady state (rooms
+    // known to every process, unread counts cached) rather than each conversation's first message.
+    await inLanes(chats, 8, async (chatId, i) => {
+      await b.ok('POST', `/v1/chats/${chatId}/messages`, net.customer(`c${i}`), { txnId: `b7-warm-${i}`, body: `b7 warm-up ${i}` });
+    });
+    const adminStream = streams.find((x) => x.who.startsWith('a:'))!.conn;
+    const warmDeadline = Date.now() + 120000;
+    while (adminStream.events.filter((e) => e.type === 'chat.updated').length < conversations && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 250));
+
     const total = scale.b7MessagesPerSecond * scale.b7Seconds;
     const interval = 1000 / scale.b7MessagesPerSecond;
     const began = performance.now();
