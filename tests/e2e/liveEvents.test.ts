@@ -236,6 +236,14 @@ describe('live events', () => {
     expect(refused.status).toBe(403);
   });
 
+  test('the OpenAPI document describes the new routes', async () => {
+    const doc = (await s.api('GET', '/v1/openapi.json')).body;
+    expect(Object.keys(doc.paths['/v1/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(doc.paths['/v1/events'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['lastEventId', 'ticket']);
+    expect(doc.paths['/v1/me/event-ticket'].post.summary).toMatch(/single-use ticket/);
+    expect(doc.paths['/v1/chats/{chatId}/typing'].post.requestBody.content['application/json'].schema.properties.typing.type).toBe('boolean');
+  });
+
   test('features.changed reaches the network when chats are toggled', async () => {
     const bob = await stream({ token: n.customer('bob') });
     expect((await s.api('PATCH', `/v1/networks/${n.net}/settings`, n.admin('ada'), { chatsEnabled: false })).status).toBe(200);
