@@ -11,6 +11,8 @@ import { Attachments } from './domain/attachments';
 import { MessageEdits } from './domain/messageEdits';
 import { MessageReactions } from './domain/messageReactions';
 import { Reports } from './domain/reports';
+import { TypingIndicators } from './domain/typingIndicators';
+import { LiveEventPublisher } from '../live';
 
 /**
  * The domain and Matrix services every process uses (the appservice, the portal API, the
@@ -32,6 +34,9 @@ export interface CoreServices {
   edits: MessageEdits;
   reactions: MessageReactions;
   reports: Reports;
+  typing: TypingIndicators;
+  /** Announces changes on the live event stream (live/); close it when the process stops. */
+  live: LiveEventPublisher;
 }
 
 export interface CoreOverrides {
@@ -42,13 +47,15 @@ export interface CoreOverrides {
   matrixClient?: (synapseUrl: string, asToken: string) => MatrixApi;
 }
 
+
 export function createCore(config: Config, log: Logger, overrides: CoreOverrides = {}): CoreServices {
   const registration = loadRegistration(config.appservice.registrationPath, { production: config.env === 'production' });
   const matrix = (overrides.matrixClient ?? ((url, token) => new MatrixApi(url, token)))(config.synapse.url, registration.asToken);
   const synapseAdmin = new SynapseAdminApi(config.synapse.url, config.synapseAdmin, log.child({ module: 'synapseAdmin' }));
   if (synapseAdmin.configured) matrix.writeProfilesAsAdmin(synapseAdmin);
   const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
-  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken);
+  const live = new LiveEventPublisher(config.redisUrl, log.child({ module: 'liveEvents' }));
+  const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken, live);
   return {
     config,
     registration,
@@ -57,11 +64,13 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
     virtualUsers,
     conversations,
     spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }), registration.asToken),
-    readMarkers: new ReadMarkers(matrix, conversations),
-    unsend: new Unsend(matrix, conversations),
+    readMarkers: new ReadMarkers(matrix, conversations, live),
+    unsend: new Unsend(matrix, conversations, live),
     attachments: new Attachments(matrix, conversations, config.matrixDomain),
     edits: new MessageEdits(matrix, conversations),
     reactions: new MessageReactions(matrix, conversations),
     reports: new Reports(matrix, conversations.access, config.matrixDomain),
+    typing: new TypingIndicators(matrix, conversations),
+    live,
   };
 }

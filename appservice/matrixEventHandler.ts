@@ -13,6 +13,7 @@ import { MatrixChatsOff } from './domain/matrixChatsOff';
 import { MatrixNames } from './domain/matrixNames';
 import { moveReadMarker } from './domain/readMarkers';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
+import type { LiveAnnouncements } from './domain/liveAnnouncements';
 import { IndexedMessageModel } from '../store';
 
 /**
@@ -43,6 +44,7 @@ export class MatrixEventHandler implements TransactionHandlers {
        */
       onIndexChange?: (change: MessageIndexChange) => void;
     },
+    private readonly announcements: LiveAnnouncements,
   ) {
     this.bot = botUserId(domain);
     this.invites = new MatrixInvites(api, conversations, domain, log.child({ module: 'matrixInvites' }));
@@ -80,6 +82,10 @@ export class MatrixEventHandler implements TransactionHandlers {
 
   readonly ephemeral = async (event: EphemeralEvent): Promise<void> => {
     if (event.type === 'm.receipt' && event.content) await this.onReceipts(event.content);
+    // Typing is not stored: the room's whole typing set goes to the participants' streams.
+    if (event.type === 'm.typing' && event.room_id && Array.isArray(event.content?.user_ids)) {
+      await this.announcements.typing(event.room_id, (event.content.user_ids as unknown[]).filter((u): u is string => typeof u === 'string'));
+    }
   };
 
   private async onMessage(event: MatrixEvent): Promise<void> {
@@ -93,7 +99,9 @@ export class MatrixEventHandler implements TransactionHandlers {
     if (relation?.kind === 'edit') return this.changed(await indexEdit(event, relation));
     const indexed = await indexMessage(event, this.domain);
     if (!indexed) return;
-    await recordSupportMessageNotification(event, this.domain, indexed.conversation);
+    await this.announcements.messageIndexed(event, indexed.conversation._id);
+    const notified = await recordSupportMessageNotification(event, this.domain, indexed.conversation);
+    await this.announcements.notificationsCreated(indexed.conversation.networkId, notified);
     this.changed(indexed.change);
   }
 
@@ -112,12 +120,16 @@ export class MatrixEventHandler implements TransactionHandlers {
       // too, and so do its edits and reactions in Matrix.
       await forgetUnsentMessage(applied.change.messageId);
       await this.unsentRelations.redactRelationsOf(event.room_id, applied.change.messageId, applied.unsentEditIds);
+      await this.announcements.messageRedacted(applied.change.messageId, applied.change.chatId);
     }
     this.changed(applied?.change ?? null);
   }
 
   private changed(change: MessageIndexChange | null): void {
-    if (change) this.onIndexChange(change);
+    if (!change) return;
+    this.onIndexChange(change);
+    // Created and deleted messages are announced above; edits and reactions here.
+    if (change.type === 'message.updated') void this.announcements.messageUpdated(change.chatId, change.messageId).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not announce a message update'));
   }
 
   /**
@@ -136,7 +148,9 @@ export class MatrixEventHandler implements TransactionHandlers {
       const position = message ? { chatId: message.chatId, at: message.sentAt } : await relatedEventPosition(eventId);
       if (!position) continue;
       for (const reader of ours) {
-        await moveReadMarker(position.chatId, reader, eventId, position.at);
+        if (await moveReadMarker(position.chatId, reader, eventId, position.at)) {
+          await this.announcements.readMarkerMoved(position.chatId, { kind: reader.kind, id: reader.id }, eventId, position.at);
+        }
       }
     }
   }

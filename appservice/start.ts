@@ -6,6 +6,7 @@ import { createTransactionListener } from './transactionListener';
 import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
 import { HomeserverRules } from './domain/homeserverRules';
+import { LiveAnnouncements } from './domain/liveAnnouncements';
 import { connectDatabase, disconnectDatabase, findAdministrator, findCustomer } from '../store';
 
 const START_PING_ATTEMPTS = 10;
@@ -26,7 +27,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
   const services = createCore(config, log);
   const handler = new MatrixEventHandler(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'events' }), {
     attachmentCheckTimeoutMs: config.attachments.checkTimeoutMs,
-  });
+  }, new LiveAnnouncements(services.live, services.conversations.history, services.readMarkers, config.matrixDomain));
   const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
   const app = createTransactionListener({
     hsToken: services.registration.hsToken,
@@ -77,6 +78,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
       stopped = true;
       await closeServer(server);
       await processor.stop();
+      await services.live.close();
       await disconnectDatabase();
     }),
   };

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts one local stack (Synapse test profile, FerretDB or MONGODB_URI, Redis;
- * data on /dev/shm), runs the benchmarks B1–B5 against it, writes bench-results.json at the repo
+ * data on /dev/shm), runs the benchmarks B1–B8 against it, writes bench-results.json at the repo
  * root and prints the same as a table. BENCH_SCALE=small for a quick check; BENCH_ONLY=B1,B4 runs a
  * subset. A figure with a baseline is measured side by side with the same work done directly on
  * Synapse or MongoDB in this run (B1, B3, B5: the same calls; B2: what Synapse itself produces, the
@@ -13,6 +13,8 @@ import { historyPage } from './historyPage';
 import { inboxAndDirectory } from './inboxAndDirectory';
 import { provisioningImport } from './provisioningImport';
 import { sendLatency } from './sendLatency';
+import { liveDelivery, liveResume } from './liveEvents';
+import { liveFanout } from './liveFanout';
 import { BenchStack } from './support/benchStack';
 import { formatTable, meetsTarget, type BenchResult } from './support/benchResult';
 import { scaleFromEnv } from './support/scale';
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
     const benchmarks: Array<[string, string, () => Promise<BenchResult[]>]> = [
       ['B1', 'send latency', () => sendLatency(b, scale)],
       ['B5', 'history page', () => historyPage(b, scale)],
+      ['B6', 'live delivery', () => liveDelivery(b, scale)],
+      ['B8', 'live resume', () => liveResume(b, scale)],
+      ['B7', 'live fan-out', () => liveFanout(b, scale)],
       ['B3', 'provisioning import', () => provisioningImport(b, scale, worker)],
       ['B2', 'appservice ingest', () => appserviceIngest(b, scale)],
       // Last: its 100,000 seeded customers would otherwise be in every later query's collection.

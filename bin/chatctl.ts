@@ -85,10 +85,12 @@ async function withOperatorContext<T>(
     const notifications = new Queue(NOTIFICATION_DELIVERY_QUEUE, { connection: redis });
     notifications.on('error', () => undefined);
     const queues = [queue.queue as Queue, notifications];
+    const services = createCore(config, log);
     try {
-      return await run({ config, queue, queues, deps: { services: createCore(config, log), queue, redis } });
+      return await run({ config, queue, queues, deps: { services, queue, redis } });
     } finally {
       await Promise.all(queues.map((q) => q.close()));
+      await services.live.close();
     }
   } finally {
     redis.disconnect();
@@ -126,8 +128,8 @@ program
   .option('--no-wait', 'print the job id and return')
   .option('--env-file <path>', 'read configuration from this file')
   .action((networkId: string, state: 'on' | 'off', opts: { wait: boolean; envFile?: string }) =>
-    withOperatorContext(opts.envFile, async ({ queue }) => {
-      await follow(queue, (await toggleChats(queue, networkId, state === 'on')).jobId, opts.wait);
+    withOperatorContext(opts.envFile, async ({ queue, deps: { services } }) => {
+      await follow(queue, (await toggleChats(queue, services.live, networkId, state === 'on')).jobId, opts.wait);
     }),
   );
 
@@ -140,8 +142,8 @@ program
   .option('--no-wait', 'print the job id and return')
   .option('--env-file <path>', 'read configuration from this file')
   .action((networkId: string, customerId: string, opts: { erase?: boolean; wait: boolean; envFile?: string }) =>
-    withOperatorContext(opts.envFile, async ({ queue }) => {
-      await follow(queue, await deprovisionCustomer(queue, networkId, customerId, Boolean(opts.erase)), opts.wait);
+    withOperatorContext(opts.envFile, async ({ queue, deps: { services } }) => {
+      await follow(queue, await deprovisionCustomer(queue, services.live, networkId, customerId, Boolean(opts.erase)), opts.wait);
     }),
   );
 

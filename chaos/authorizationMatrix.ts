@@ -7,6 +7,7 @@ import { changedState, queueCounts, quietState, roomEventCounts, type SystemStat
 import { LocationModel, NetworkModel } from '../store';
 import { exampleFromSchema, fillPath, loadRouteCatalog } from './routeCatalog';
 import type { ScenarioResult } from './scenarioResult';
+import { answerText } from './answerText';
 
 /** Collections whose documents cannot be attributed to a network (events kept as JSON text). */
 const UNSCOPED = new Set(['appservice_transactions']);
@@ -94,7 +95,8 @@ export async function authorizationMatrix(b: BenchStack): Promise<ScenarioResult
           headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
           body,
         });
-        const text = await res.text();
+        // An event stream does not end by itself: its status and headers are its answer.
+        const text = await answerText(res);
         calls++;
         const tally = perRoute.get(`${route.method} ${route.template}`)!;
         tally.calls++;

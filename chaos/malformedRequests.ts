@@ -5,6 +5,7 @@ import { snapshot } from './dataSnapshot';
 import { changedState, queueCounts, quietState, roomEventCounts, type SystemState } from './systemState';
 import { exampleFromSchema, fillPath, loadRouteCatalog, type CatalogRoute, type JsonSchema } from './routeCatalog';
 import type { ScenarioResult } from './scenarioResult';
+import { answerText } from './answerText';
 
 const MIN_REQUESTS = 2000;
 const CONCURRENCY = 8;
@@ -239,7 +240,8 @@ export async function malformedRequests(b: BenchStack, portal: { running: boolea
         const req = requests[next++]!;
         try {
           const res = await fetch(b.baseUrl + req.path, { method: req.route.method, headers: req.headers, body: req.route.method === 'GET' ? undefined : (req.body as RequestInit['body']) });
-          const text = await res.text();
+          // An event stream does not end by itself: its status and headers are its answer.
+          const text = await answerText(res);
           const bucket = `${Math.floor(res.status / 100)}xx`;
           statusCounts[bucket] = (statusCounts[bucket] ?? 0) + 1;
           if (res.status < 300 && req.route.method !== 'GET') {

@@ -14,6 +14,7 @@ import { redisRestart } from './redisRestart';
 import { formatScenario, type ScenarioResult } from './scenarioResult';
 import { synapseOutage } from './synapseOutage';
 import { workerCrash } from './workerCrash';
+import { liveFailover } from './liveFailover';
 
 /** The whole suite stops by itself after this long, whatever happens. */
 const SUITE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       ['R2', () => workerCrash(b, worker)],
       ['R3', () => redisRestart(b)],
       ['R4', () => synapseOutage(b)],
+      ['R8', () => liveFailover(b, portal)],
     ];
     for (const [id, run] of scenarios) {
       if (only && !only.has(id)) continue;

@@ -11,6 +11,7 @@ import { chatRoutes } from './routes/chatRoutes';
 import { meRoutes } from './routes/meRoutes';
 import { safetyRoutes } from './routes/safetyRoutes';
 import { customerExportRoutes } from './routes/customerExportRoutes';
+import { eventRoutes } from './routes/eventRoutes';
 import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
@@ -33,6 +34,7 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...meRoutes(deps),
     ...safetyRoutes(deps),
     ...customerExportRoutes(deps),
+    ...eventRoutes(deps),
     ...opsRoutes(deps),
     ...customerImportRoutes(deps),
     ...customerDeprovisionRoutes(deps),
@@ -46,6 +48,12 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
 export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState> {
   const app = new Koa<PortalState>();
   app.proxy = false;
+  // Errors that reach Koa itself come from streamed answers (errorMiddleware answers the rest):
+  // a client closing its event stream or download is how those end, not a failure.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    log.error({ err: err.message }, 'response stream failed');
+  });
   const routes = allRoutes(deps);
   const router = new Router();
   const openapi = openApiDocument(routes, { title: 'Coworking chat portal API', version: '1' });

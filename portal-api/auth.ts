@@ -12,6 +12,8 @@ export interface Caller {
   sub: string;
   /** The network the token is bound to; null for operators only. */
   networkId: string | null;
+  /** When the token expires (ms since the epoch): a live stream ends then. */
+  expiresAt?: number;
 }
 
 const hostId = z.string().min(1).max(128);
@@ -42,7 +44,7 @@ export function verifyBearer(header: string | undefined, jwtConfig: Config['jwt'
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new UnauthenticatedError('the token lacks sub, role, net or exp');
   const c = claims.data;
-  return { role: c.role, sub: c.sub, networkId: c.role === 'operator' ? null : c.net };
+  return { role: c.role, sub: c.sub, networkId: c.role === 'operator' ? null : c.net, expiresAt: c.exp * 1000 };
 }
 
 /** Development helper (CLI and tests): never reachable over HTTP. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { attachmentPolicyOf, type ChatMessage, type Conversation, type Participant } from '../appservice';
+import { attachmentPolicyOf, chatSummary, type ChatMessage, type Conversation, type Participant } from '../appservice';
 import type { AdminNotificationDoc, NetworkDoc } from '../store';
 
 /**
@@ -7,23 +7,9 @@ import type { AdminNotificationDoc, NetworkDoc } from '../store';
  * call these; nothing else decides which fields leave the service.
  */
 
+/** A conversation: the same shape the live stream's chat events carry (built in the appservice, where they are produced). */
 export function chatView(c: Conversation) {
-  return {
-    id: c._id,
-    kind: c.kind,
-    networkId: c.networkId,
-    customerIds: c.customerIds,
-    matrixRoomId: c.roomId ?? null,
-    lastActivityAt: new Date(c.lastActivityAt).toISOString(),
-    lastMessage: c.lastMessage?.eventId
-      ? {
-          id: c.lastMessage.eventId,
-          senderId: c.lastMessage.senderId ?? null,
-          body: c.lastMessage.body,
-          sentAt: c.lastMessage.at ? new Date(c.lastMessage.at).toISOString() : null,
-        }
-      : null,
-  };
+  return chatSummary(c);
 }
 
 /** chatView plus each customer's name, for lists and details. */
@@ -35,6 +21,11 @@ export function chatWithParticipantsView(c: Conversation, participants: Readonly
       return { customerId: id, displayName: person?.displayName ?? null, avatarUrl: person?.avatarUrl ?? null, kind: person?.kind ?? null };
     }),
   };
+}
+
+/** How far each participant has read ("seen"). */
+export function readMarkersView(markers: ReadonlyArray<{ participant: { kind: string; id: string }; messageId: string; readAt: string | null }>) {
+  return markers.map((m) => ({ participant: m.participant, messageId: m.messageId, readAt: m.readAt }));
 }
 
 export function chatListView(page: { entries: Array<{ conversation: Conversation; unreadCount: number }>; participants: ReadonlyMap<string, Participant>; nextCursor: string | null }) {

@@ -32,6 +32,12 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   status?: number;
   /** Shape of a successful answer, for the OpenAPI document only (presenters.ts shapes it). */
   response?: z.ZodType;
+  /** Who is calling, when not (only) from the Authorization header (the event stream's ticket). */
+  authenticate?: (ctx: Context & { state: PortalState }) => Promise<Caller>;
+  /** A successful answer that is not JSON (its content type, for the OpenAPI document). */
+  produces?: string;
+  /** More to say in the OpenAPI document than the summary and roles. */
+  description?: string;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -57,7 +63,9 @@ export function registerRoutes(
 ): void {
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {
-      const caller = verifyBearer(ctx.get('authorization') || undefined, opts.jwt);
+      const caller = route.authenticate
+        ? await route.authenticate(ctx as RouteInput<unknown, unknown, unknown>['ctx'])
+        : verifyBearer(ctx.get('authorization') || undefined, opts.jwt);
       // Operators are the installation's own staff, and their health checks must answer while
       // Redis (the limiter's store) is down.
       if (caller.role !== 'operator') await opts.rateLimit(caller);
@@ -112,7 +120,7 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
     paths[path] ??= {};
     paths[path][route.method] = {
       summary: route.summary,
-      description: `Roles: ${route.roles.join(', ')}`,
+      description: `Roles: ${route.roles.join(', ')}${route.description ? `. ${route.description}` : ''}`,
       security: [{ bearer: [] }],
       parameters,
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
@@ -120,10 +128,12 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
         ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: route.rawBody } } } } }
         : {}),
       responses: {
-        [String(route.status ?? 200)]: {
-          description: 'success',
-          ...(route.response ? { content: { 'application/json': { schema: z.toJSONSchema(route.response, { io: 'output', unrepresentable: 'any' }) } } } : {}),
-        },
+        [String(route.status ?? 200)]: route.produces
+          ? { description: 'success', content: { [route.produces]: { schema: { type: 'string' } } } }
+          : {
+              description: 'success',
+              ...(route.response ? { content: { 'application/json': { schema: z.toJSONSchema(route.response, { io: 'output', unrepresentable: 'any' }) } } } : {}),
+            },
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

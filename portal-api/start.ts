@@ -4,6 +4,7 @@ import { createProducerConnection, waitUntilReady, MatrixAccess, ProvisioningQue
 import { createPortalApp } from './app';
 import type { PortalDeps } from './portalDeps';
 import { connectDatabase, disconnectDatabase } from '../store';
+import { LiveEventHub } from '../live';
 
 export interface PortalApiHandle {
   port: number;
@@ -25,13 +26,21 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
   });
   const synapseAdmin = services.synapseAdmin;
   const matrixAccess = new MatrixAccess(services.matrix, synapseAdmin, log.child({ module: 'matrixAccess' }));
-  const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis, matrixAccess, synapseAdmin };
-  const app = createPortalApp(deps, log);
-  const server = await listen(app, config.portalApi.host, config.portalApi.port).catch(async (err) => {
-    redis.disconnect();
-    await disconnectDatabase();
-    throw err;
+  const liveHub = new LiveEventHub(config.redisUrl, log.child({ module: 'liveEventHub' }), {
+    heartbeatMs: config.live.heartbeatMs,
+    maxStreamsPerRecipient: config.live.maxStreamsPerCaller,
   });
+  const deps: PortalDeps = { services, queue: new ProvisioningQueue(redis), redis, liveHub, matrixAccess, synapseAdmin };
+  const app = createPortalApp(deps, log);
+  const server = await liveHub
+    .start()
+    .then(() => listen(app, config.portalApi.host, config.portalApi.port))
+    .catch(async (err) => {
+      await liveHub.stop();
+      redis.disconnect();
+      await disconnectDatabase();
+      throw err;
+    });
   const port = boundPort(server);
   const url = `http://${config.portalApi.host}:${port}`;
   log.info({ url }, 'portal API listening');
@@ -40,7 +49,10 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
     url,
     deps,
     stop: stopOnce(async () => {
+      // Open streams end first (their clients reconnect elsewhere), so the server can close.
+      await liveHub.stop();
       await closeServer(server);
+      await services.live.close();
       await atMost(deps.queue.close(), 1000);
       redis.disconnect();
       await disconnectDatabase();

@@ -12,6 +12,7 @@ export { NOTIFICATION_DELIVERY_QUEUE, SIGNATURE_HEADER, signWebhookBody } from '
 
 // Use cases.
 export { toggleChats, queueChatsFanout } from './commands/toggleChats';
+export { announceFeatures } from './commands/networkFeatures';
 export * from './commands/hostSync';
 export { deprovisionCustomer } from './commands/deprovisionCustomer';
 export { importCustomers } from './commands/importCustomers';

@@ -52,6 +52,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
       await closeWorker(worker, connection);
       await notificationDelivery.stop();
       await atMost(queue.close(), 1000);
+      await services.live.close();
       connection.disconnect();
       await disconnectDatabase();
     }),

@@ -70,6 +70,11 @@ const envSchema = z
      */
     SYNAPSE_ADMIN_TOKEN: optionalString,
     SYNAPSE_REGISTRATION_SHARED_SECRET_PATH: optionalString,
+
+    /** Live event streams: a comment line this often (≤ 25 s, so proxies keep idle streams open). */
+    LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(25000).default(20000),
+    /** Open streams one caller may hold at once, across every API process; one more answers 429. */
+    LIVE_MAX_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(100).default(5),
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -115,6 +120,7 @@ export interface Config {
   jobs: { lockSeconds: number; stalledCheckSeconds: number };
   customerImport: { maxRows: number; maxBytes: number };
   synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
+  live: { heartbeatMs: number; maxStreamsPerCaller: number };
 }
 
 export class ConfigError extends Error {
@@ -164,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: { lockSeconds: e.PROVISIONING_LOCK_SECONDS, stalledCheckSeconds: e.PROVISIONING_STALLED_CHECK_SECONDS },
     customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },
     synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },
+    live: { heartbeatMs: e.LIVE_HEARTBEAT_MS, maxStreamsPerCaller: e.LIVE_MAX_STREAMS_PER_CALLER },
   };
 }
 

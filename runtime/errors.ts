@@ -65,6 +65,12 @@ export class RateLimitedError extends AppError {
     super('rate_limited', 429, 'too many requests');
   }
 }
+/** A caller holds as many live event streams as allowed (LIVE_MAX_STREAMS_PER_CALLER). */
+export class TooManyStreamsError extends AppError {
+  constructor(readonly limit: number, readonly retryAfterSeconds: number) {
+    super('too_many_streams', 429, `at most ${limit} event streams may be open at once; close one first`);
+  }
+}
 export class UpstreamUnavailableError extends AppError {
   constructor(readonly upstream: 'synapse' | 'mongodb' | 'redis' | 'appservice', readonly retryAfterSeconds = 5) {
     super('upstream_unavailable', 503, `${upstream} is unavailable; retry later`);

@@ -39,15 +39,15 @@ export async function recordSupportMessageNotification(
   event: MatrixEvent,
   domain: string,
   conversation: { _id: string; networkId: string; kind: string; customerIds: readonly string[] },
-): Promise<void> {
+): Promise<NewNotification[]> {
   const sender = parseVirtualUserId(event.sender, domain);
-  if (sender?.kind !== 'customer' || conversation.kind !== 'support') return;
-  if (conversation.networkId !== sender.networkId || !conversation.customerIds.includes(sender.id)) return;
+  if (sender?.kind !== 'customer' || conversation.kind !== 'support') return [];
+  if (conversation.networkId !== sender.networkId || !conversation.customerIds.includes(sender.id)) return [];
   const [network, admins] = await Promise.all([
     NetworkModel.findById(conversation.networkId).lean(),
     AdministratorModel.find({ networkId: conversation.networkId, status: 'active' }).lean(),
   ]);
-  if (!network) return;
+  if (!network) return [];
   // A reply's quoted fallback is not its text.
   const preview = typeof event.content?.body === 'string' ? displayBody(event.content.body, relationOf(event.type, event.content)).slice(0, PREVIEW_LENGTH) : '';
   const at = new Date(event.origin_server_ts);
@@ -96,6 +96,25 @@ export async function recordSupportMessageNotification(
       { upsert: true },
     );
   }
+  return inAppAdmins.map((admin) => ({
+    adminId: admin.adminId,
+    notification: {
+      id: notificationId(conversation.networkId, admin.adminId, event.event_id),
+      type: 'support_message',
+      chatId: conversation._id,
+      customerId: sender.id,
+      messageId: event.event_id,
+      preview,
+      at: at.toISOString(),
+      read: false,
+    },
+  }));
+}
+
+/** An in-app notification just recorded, as the notifications route shows it. */
+export interface NewNotification {
+  adminId: string;
+  notification: { id: string; type: string; chatId: string; customerId: string; messageId: string; preview: string; at: string; read: boolean };
 }
 
 /** An edited message shows its new text in the notifications about it (an unsent one shows none). */

@@ -9,6 +9,8 @@ import { ConversationRooms } from './conversationRooms';
 import { ExactlyOnceSend } from './exactlyOnceSend';
 import { MessageHistory } from './messageHistory';
 import { noteSupportActivity } from './supportInbox';
+import type { LiveEventPublisher } from '../../live';
+import { chatSummary } from './liveAnnouncements';
 
 export type { Actor, Conversation } from './conversation';
 
@@ -24,10 +26,17 @@ export class ConversationService {
   readonly sends: ExactlyOnceSend;
   readonly history: MessageHistory;
 
-  constructor(api: MatrixApi, virtualUsers: VirtualUserService, domain: string, log: Logger, aliasSecret: string) {
+  constructor(
+    api: MatrixApi,
+    virtualUsers: VirtualUserService,
+    domain: string,
+    log: Logger,
+    aliasSecret: string,
+    private readonly live: LiveEventPublisher,
+  ) {
     this.rooms = new ConversationRooms(api, virtualUsers, domain, log, aliasSecret);
-    this.sends = new ExactlyOnceSend(api, this.rooms, this.access, log);
     this.history = new MessageHistory(api, this.rooms, domain);
+    this.sends = new ExactlyOnceSend(api, this.rooms, this.access, log, this.history, live);
   }
 
   /** A customer opens (or gets back) a direct conversation with another customer. */
@@ -36,7 +45,7 @@ export class ConversationService {
     // Rule 6: existing conversations stay usable; rule 5's exception: the hidden one started it.
     if (existing) return this.rooms.ensureRoom(existing);
     const conversation = await this.claim({ key, networkId: requester.networkId, kind: 'direct', customerIds: [requester.id, recipientId].sort(), startedBy: requester.id });
-    return this.rooms.ensureRoom(conversation);
+    return this.announceCreated(await this.rooms.ensureRoom(conversation));
   }
 
   /**
@@ -86,7 +95,14 @@ export class ConversationService {
     const conversation =
       existing ??
       (await this.claim({ key, networkId, kind: 'support', customerIds: [customerId], startedBy: startedBy.kind === 'admin' ? `admin:${startedBy.id}` : startedBy.id }));
-    return this.rooms.ensureRoom(conversation);
+    const ready = await this.rooms.ensureRoom(conversation);
+    return existing ? ready : this.announceCreated(ready);
+  }
+
+  /** chat.created for the participants (once per conversation, whichever opener gets here first). */
+  private async announceCreated(conversation: Conversation): Promise<Conversation> {
+    await this.live.chatCreated(conversation, chatSummary(conversation));
+    return conversation;
   }
 
   /** What openSupport decides, without opening anything (throws the same errors). */

@@ -6,6 +6,8 @@ import type { Actor, Conversation } from './conversation';
 import type { ConversationAccess } from './conversationAccess';
 import type { ConversationRooms } from './conversationRooms';
 import { restoreSavedPowerLevels } from './savedPowerLevels';
+import type { MessageHistory } from './messageHistory';
+import type { LiveEventPublisher } from '../../live';
 
 /** A customer whose chats the network's administrators suspended. */
 export class ChatsSuspendedError extends AppError {
@@ -29,6 +31,8 @@ export class ExactlyOnceSend {
     private readonly rooms: ConversationRooms,
     private readonly access: ConversationAccess,
     private readonly log: Logger,
+    private readonly history: MessageHistory,
+    private readonly live: LiveEventPublisher,
   ) {}
 
   async send(conversation: Conversation, actor: Actor, txnId: string, content: Record<string, unknown>): Promise<string> {
@@ -56,6 +60,11 @@ export class ExactlyOnceSend {
     SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } }).catch((err) => {
       this.log.warn({ err: (err as Error).message, recordId }, 'could not record the event id of a send');
     });
+    // Announced from the send itself, not when the appservice's transaction brings it back (that
+    // one is the same event: the publisher's once-key drops it). Its time is ours, a few ms before
+    // Synapse's origin_server_ts, which the history shows.
+    const message = this.history.toChatMessage(conversation._id, { event_id: eventId, type: 'm.room.message', room_id: roomId, sender, content, origin_server_ts: Date.now() });
+    if (message) await this.live.messageCreated(conversation, message);
     return eventId;
   }
 

@@ -1,3 +1,4 @@
+import { botUserId } from '../matrix/virtualUsers';
 import { AppError } from '../../runtime';
 import { IndexedMessageModel, reactionsOfMessages } from '../../store';
 import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
@@ -68,6 +69,15 @@ export class MessageHistory {
     const event = await this.api.getEvent(roomId, messageId, userId);
     const message = event ? this.toChatMessage(conversation._id, event) : null;
     return message ? (await this.withRelations([message], userId))[0]! : null;
+  }
+
+  /** One message as the service reads it (no participant's view: no reaction is `mine`). */
+  async oneAsService(conversation: Conversation, messageId: string): Promise<ChatMessage | null> {
+    if (!conversation.roomId) return null;
+    const bot = botUserId(this.domain);
+    const event = await this.api.getEvent(conversation.roomId, messageId, bot);
+    const message = event ? this.toChatMessage(conversation._id, event) : null;
+    return message ? (await this.withRelations([message], bot))[0]! : null;
   }
 
   /**

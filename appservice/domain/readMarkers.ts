@@ -2,7 +2,8 @@ import { NotFoundError } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { countUnread } from './messageIndex';
-import { AdminNotificationModel, ReadMarkerModel, type ReadMarkerDoc, isDuplicateKey, readMarkerId } from '../../store';
+import { activeAdministrators, AdminNotificationModel, ReadMarkerModel, type ReadMarkerDoc, isDuplicateKey, readMarkerId } from '../../store';
+import type { LiveEventPublisher } from '../../live';
 
 /**
  * Read markers: how far each participant has read a conversation. Matrix gets an m.read receipt and
@@ -18,6 +19,7 @@ export class ReadMarkers {
   constructor(
     private readonly api: MatrixApi,
     private readonly conversations: ConversationService,
+    private readonly live: LiveEventPublisher,
   ) {}
 
   /** Marks the conversation read up to `messageId` for `actor`. */
@@ -30,7 +32,9 @@ export class ReadMarkers {
       body: { 'm.fully_read': messageId, 'm.read': messageId },
     });
     const readAt = new Date(event.origin_server_ts);
-    await moveReadMarker(conversation._id, actor, messageId, readAt);
+    if (await moveReadMarker(conversation._id, actor, messageId, readAt)) {
+      await this.live.chatRead(conversation, { participant: { kind: actor.kind, id: actor.id }, messageId, readAt: readAt.toISOString() });
+    }
     if (actor.kind === 'admin') {
       // Reading a support chat also settles the notifications about the messages just read.
       await AdminNotificationModel.updateMany(
@@ -69,6 +73,44 @@ export class ReadMarkers {
     return new Map(counts);
   }
 
+  /**
+   * How far each participant has read the conversation ("seen"): the customers, and for a support
+   * conversation its active administrators; participants who have read nothing are left out.
+   */
+  async markersOfChat(conversation: Conversation): Promise<Array<{ participant: { kind: 'customer' | 'admin'; id: string }; messageId: string; readAt: string | null }>> {
+    const participants: Array<{ kind: 'customer' | 'admin'; id: string }> = conversation.customerIds.map((id) => ({ kind: 'customer', id }));
+    if (conversation.kind === 'support') for (const a of await activeAdministrators(conversation.networkId)) participants.push({ kind: 'admin', id: a.adminId });
+    const markers = await Promise.all(participants.map((p) => ReadMarkerModel.findById(readMarkerId(conversation._id, p)).lean<ReadMarkerDoc>()));
+    return participants.flatMap((participant, i) => {
+      const m = markers[i];
+      return m?.eventId ? [{ participant, messageId: m.eventId, readAt: m.readAt ? new Date(m.readAt).toISOString() : null }] : [];
+    });
+  }
+
+  /**
+   * The actor's unread count right after one new message was indexed (the conversation's revision
+   * moved by one): from the count cached for the revision before, plus one when someone else sent
+   * it, so announcing chat.updated costs a marker read and write, not a count over the index (a
+   * scan of the whole collection on FerretDB). Anything else (no cache, a marker that moved, more
+   * than one change since) counts as unreadCounts does.
+   */
+  async unreadCountAfterNewMessage(conversation: Conversation, actor: Actor, senderMatrixId: string): Promise<number> {
+    const id = readMarkerId(conversation._id, actor);
+    const marker = await ReadMarkerModel.findById(id).lean<ReadMarkerDoc>();
+    const revision = conversation.revision ?? 0;
+    const readAtMs = marker?.readAt ? marker.readAt.getTime() : -1;
+    const cached = marker?.unreadCache;
+    if (!cached || cached.revision !== revision - 1 || cached.readAtMs !== readAtMs || typeof cached.count !== 'number') {
+      return (await this.unreadCounts([conversation], actor, new Map([[conversation._id, marker ?? null]]))).get(conversation._id) ?? 0;
+    }
+    const mine = senderMatrixId === this.conversations.rooms.matrixUserOf(actor);
+    const count = Math.min(UNREAD_COUNT_CAP, cached.count + (mine ? 0 : 1));
+    // By `_id` alone (FerretDB serves no other filter from an index); a list counting at the same
+    // moment writes the same count for the same revision.
+    await ReadMarkerModel.updateOne({ _id: id }, { $set: { unreadCache: { revision, readAtMs, count } } }, { timestamps: false });
+    return count;
+  }
+
   /** The actor's markers of these conversations: one lookup by `_id` each. */
   async markersOf(chatIds: readonly string[], actor: Actor): Promise<Map<string, ReadMarkerDoc | null>> {
     const markers = await Promise.all(chatIds.map((id) => ReadMarkerModel.findById(readMarkerId(id, actor)).lean<ReadMarkerDoc>()));
@@ -77,16 +119,20 @@ export class ReadMarkers {
 }
 
 /**
- * Moves a participant's marker to a message, forward only. Read, then written; two moves of one
- * marker at the same moment can at worst leave the earlier of the two, which the next read or
- * receipt moves on.
+ * Moves a participant's marker to a message, forward only; true when it moved. Read, then written;
+ * two moves of one marker at the same moment can at worst leave the earlier of the two, which the
+ * next read or receipt moves on.
  */
-export async function moveReadMarker(chatId: string, participant: Pick<Actor, 'kind' | 'id'>, eventId: string, readAt: Date): Promise<void> {
+export async function moveReadMarker(chatId: string, participant: Pick<Actor, 'kind' | 'id'>, eventId: string, readAt: Date): Promise<boolean> {
   const id = readMarkerId(chatId, participant);
   const current = await ReadMarkerModel.findById(id).select({ readAt: 1 }).lean();
-  if (current?.readAt && current.readAt.getTime() >= readAt.getTime()) return;
-  await ReadMarkerModel.updateOne({ _id: id }, { $set: { chatId, eventId, readAt } }, { upsert: true }).catch((err) => {
-    // Created by a concurrent writer between the two steps: that marker stands.
-    if (!isDuplicateKey(err)) throw err;
-  });
+  if (current?.readAt && current.readAt.getTime() >= readAt.getTime()) return false;
+  return ReadMarkerModel.updateOne({ _id: id }, { $set: { chatId, eventId, readAt } }, { upsert: true }).then(
+    () => true,
+    (err) => {
+      // Created by a concurrent writer between the two steps: that marker stands.
+      if (!isDuplicateKey(err)) throw err;
+      return false;
+    },
+  );
 }

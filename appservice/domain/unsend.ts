@@ -3,6 +3,7 @@ import { ForbiddenError, NotFoundError } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { forgetUnsentMessage } from './adminNotifications';
+import type { LiveEventPublisher } from '../../live';
 
 /**
  * Rule 8: the sender of a message, and only the sender, can unsend it. It becomes a Matrix
@@ -12,6 +13,7 @@ export class Unsend {
   constructor(
     private readonly api: MatrixApi,
     private readonly conversations: ConversationService,
+    private readonly live: LiveEventPublisher,
   ) {}
 
   async unsend(conversation: Conversation, actor: Actor, messageId: string): Promise<void> {
@@ -24,6 +26,8 @@ export class Unsend {
     // Deterministic transaction id: a retried unsend reaches Synapse as the same redaction.
     const txnId = `u.${createHash('sha256').update(`${roomId}|${messageId}`).digest('hex').slice(0, 40)}`;
     await this.api.redact(roomId, messageId, txnId, sender);
+    // At once, as a send is; the redaction coming back through the appservice is the same event.
+    await this.live.messageDeleted(conversation, messageId);
     await forgetUnsentMessage(messageId);
   }
 }

@@ -11,6 +11,15 @@ export interface BenchScale {
   b4BudgetMs: number;
   b5HistoryMessages: number;
   b5Requests: number;
+  /** B6: interleaved pairs (portal send → stream, direct send → /sync). */
+  b6Messages: number;
+  /** B7: support conversations, each customer with 5 streams, plus administrators with 5 each. */
+  b7Conversations: number;
+  b7Admins: number;
+  b7MessagesPerSecond: number;
+  b7Seconds: number;
+  /** B8: events a listener misses before reconnecting. */
+  b8MissedEvents: number;
 }
 
 export const SCALES: Record<BenchScale['name'], BenchScale> = {
@@ -25,6 +34,12 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b4BudgetMs: 60000,
     b5HistoryMessages: 60,
     b5Requests: 40,
+    b6Messages: 30,
+    b7Conversations: 100,
+    b7Admins: 4,
+    b7MessagesPerSecond: 20,
+    b7Seconds: 10,
+    b8MissedEvents: 1000,
   },
   default: {
     name: 'default',
@@ -37,6 +52,12 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b4BudgetMs: 240000,
     b5HistoryMessages: 200,
     b5Requests: 200,
+    b6Messages: 200,
+    b7Conversations: 1000,
+    b7Admins: 1000,
+    b7MessagesPerSecond: 50,
+    b7Seconds: 30,
+    b8MissedEvents: 1000,
   },
 };
 

@@ -15,7 +15,7 @@ export function adminMembershipRoutes(deps: PortalDeps) {
       params: z.object({ nid: hostIdSchema, aid: hostIdSchema }),
       handler: async ({ params }) => {
         // Removing twice queues one job: the version only moves when the status does.
-        const { jobId } = await removeNetworkAdministrator({ queue: deps.queue, matrixDomain: deps.services.config.matrixDomain }, params.nid, params.aid);
+        const { jobId } = await removeNetworkAdministrator({ queue: deps.queue, matrixDomain: deps.services.config.matrixDomain, live: deps.services.live }, params.nid, params.aid);
         return { jobId, networkId: params.nid, adminId: params.aid, status: 'removed' };
       },
     }),

@@ -8,7 +8,7 @@ import {
   participantsOf,
   unreadNotificationCount,
 } from '../../appservice';
-import { toggleChats } from '../../provisioning';
+import { announceFeatures, toggleChats } from '../../provisioning';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
 import { findAdministrator, findNetwork, updateNetworkSettings } from '../../store';
 import { defineRoute, hostIdSchema } from '../routeTable';
@@ -97,10 +97,11 @@ export function adminRoutes(deps: PortalDeps) {
           else if (n?.[key] !== undefined) set[`notifications.${key}`] = n[key];
         }
         let after = await updateNetworkSettings(params.nid, set, unset);
-        if (body.chatsEnabled !== undefined) after = (await toggleChats(deps.queue, params.nid, body.chatsEnabled)).network;
+        if (body.chatsEnabled !== undefined) after = (await toggleChats(deps.queue, deps.services.live, params.nid, body.chatsEnabled)).network;
         // Who shares a space follows the Community page: re-place everyone when visibility changes.
         if (body.communityVisibility && body.communityVisibility !== before.communityVisibility) {
           await deps.queue.placeInSpaces(params.nid);
+          if (body.chatsEnabled === undefined) await announceFeatures(deps.services.live, after!);
         }
         return settingsView(after!);
       },

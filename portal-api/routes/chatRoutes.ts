@@ -4,7 +4,7 @@ import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtim
 import { attachmentPolicyOf, chatListPage, checkAttachmentType, isValidReactionKey, participantsOf, REACTION_KEY_MAX_CHARACTERS, resolveChatPath } from '../../appservice';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
-import { chatListView, chatView, chatWithParticipantsView, messagePageSchema, messagePageView, messageSchema, messageView } from '../presenters';
+import { chatListView, chatView, chatWithParticipantsView, messagePageSchema, messagePageView, messageSchema, messageView, readMarkersView } from '../presenters';
 import type { PortalDeps } from '../portalDeps';
 import { readAttachmentUpload } from '../attachmentUpload';
 import { findNetwork } from '../../store';
@@ -32,7 +32,7 @@ const reactionKey = z
   .refine(isValidReactionKey, `one emoji, or text of at most ${REACTION_KEY_MAX_CHARACTERS} characters without control characters or surrounding spaces`);
 const messageParams = chatParams.extend({ messageId: messageIdSchema });
 export function chatRoutes(deps: PortalDeps) {
-  const { conversations, readMarkers, unsend, attachments, edits, reactions } = deps.services;
+  const { conversations, readMarkers, unsend, attachments, edits, reactions, typing } = deps.services;
 
   return [
     defineRoute({
@@ -84,13 +84,14 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId',
-      summary: 'Conversation details, participants and its Matrix room id',
+      summary: 'Conversation details, participants, its Matrix room id and how far each participant has read (readMarkers)',
       roles: ['customer', 'admin'],
       params: chatParams,
       handler: async ({ params, caller }) => {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor, { fresh: true });
-        return chatWithParticipantsView(conversation, await participantsOf([conversation]));
+        const [participants, markers] = await Promise.all([participantsOf([conversation]), readMarkers.markersOfChat(conversation)]);
+        return { ...chatWithParticipantsView(conversation, participants), readMarkers: readMarkersView(markers) };
       },
     }),
 
@@ -206,6 +207,21 @@ export function chatRoutes(deps: PortalDeps) {
         const actor = actorOf(caller);
         const conversation = await conversations.openForParticipant(params.chatId, actor);
         return { chatId: conversation._id, ...(await readMarkers.markRead(conversation, actor, body.messageId)) };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/chats/:chatId/typing',
+      summary: "The caller is (not) typing: their virtual user's typing in the room (Matrix clients show it) and a typing event on the participants' streams",
+      roles: ['customer', 'admin'],
+      params: chatParams,
+      body: z.strictObject({ typing: z.boolean() }),
+      handler: async ({ params, body, caller }) => {
+        const actor = actorOf(caller);
+        const conversation = await conversations.openForParticipant(params.chatId, actor);
+        await typing.setTyping(conversation, actor, body.typing);
+        return undefined;
       },
     }),
 

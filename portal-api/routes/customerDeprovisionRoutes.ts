@@ -16,7 +16,7 @@ export function customerDeprovisionRoutes(deps: PortalDeps) {
       query: z.object({ erase: z.enum(['true', 'false']).default('false') }),
       handler: async ({ params, query }) => {
         const erase = query.erase === 'true';
-        const jobId = await deprovisionCustomer(deps.queue, params.nid, params.cid, erase);
+        const jobId = await deprovisionCustomer(deps.queue, deps.services.live, params.nid, params.cid, erase);
         return { jobId, networkId: params.nid, customerId: params.cid, status: 'deactivated', erase };
       },
     }),

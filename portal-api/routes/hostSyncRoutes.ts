@@ -11,7 +11,7 @@ const displayName = z.string().trim().min(1).max(255);
 const networkParams = z.object({ nid: hostIdSchema });
 
 export function hostSyncRoutes(deps: PortalDeps) {
-  const sync = { queue: deps.queue, matrixDomain: deps.services.config.matrixDomain };
+  const sync = { queue: deps.queue, matrixDomain: deps.services.config.matrixDomain, live: deps.services.live };
 
   return [
     defineRoute({

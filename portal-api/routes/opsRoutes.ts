@@ -29,7 +29,7 @@ export function opsRoutes(deps: PortalDeps) {
       params: z.object({ nid: hostIdSchema }),
       body: z.strictObject({ enabled: z.boolean() }),
       handler: async ({ params, body }) => {
-        const { network, jobId } = await toggleChats(deps.queue, params.nid, body.enabled);
+        const { network, jobId } = await toggleChats(deps.queue, deps.services.live, params.nid, body.enabled);
         return { networkId: network._id, chatsEnabled: network.chatsEnabled, jobId };
       },
     }),

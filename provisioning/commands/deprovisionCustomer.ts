@@ -1,10 +1,12 @@
 import { NotFoundError } from '../../runtime';
 import { deactivateCustomer, findCustomer } from '../../store';
 import type { ProvisioningQueue } from '../provisioningQueue';
+import type { LiveEventPublisher } from '../../live';
 
 /** Marks the customer deactivated and queues the job; asking again for the same thing queues nothing new. */
 export async function deprovisionCustomer(
   queue: ProvisioningQueue,
+  live: LiveEventPublisher,
   networkId: string,
   customerId: string,
   erase: boolean,
@@ -13,5 +15,6 @@ export async function deprovisionCustomer(
   if (!customer) throw new NotFoundError('customer');
   const alreadyDone = customer.status === 'deactivated' && (!erase || customer.erasedAt);
   const current = alreadyDone ? customer : await deactivateCustomer(networkId, customerId);
+  await live.endStreams({ kind: 'customer', networkId, id: customerId });
   return queue.deprovisionCustomer(networkId, customerId, current!.version, erase);
 }

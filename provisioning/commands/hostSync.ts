@@ -17,6 +17,8 @@ import {
 } from '../../store';
 import type { ProvisioningQueue } from '../provisioningQueue';
 import { queueChatsFanout } from './toggleChats';
+import { announceFeatures } from './networkFeatures';
+import type { LiveEventPublisher } from '../../live';
 
 /**
  * Host sync: the host platform (or an operator) tells us about its networks, locations, customers,
@@ -26,6 +28,7 @@ import { queueChatsFanout } from './toggleChats';
 export interface HostSyncContext {
   queue: ProvisioningQueue;
   matrixDomain: string;
+  live: LiveEventPublisher;
 }
 
 async function requireNetwork(networkId: string): Promise<void> {
@@ -40,6 +43,7 @@ export async function syncNetwork(
   const network = await upsertNetwork(networkId, fields);
   // The host platform may toggle chats too: the rooms follow through the same fan-out job.
   if (fields.chatsEnabled !== undefined) await queueChatsFanout(ctx.queue, networkId, network.chatsEnabled);
+  if (fields.chatsEnabled !== undefined || fields.communityVisibility !== undefined) await announceFeatures(ctx.live, network);
   return network;
 }
 
@@ -60,6 +64,8 @@ export async function syncCustomer(
   await requireNetwork(networkId);
   const matrixUserId = virtualUserId({ kind: 'customer', networkId, id: customerId }, ctx.matrixDomain);
   const { customer, created } = await upsertCustomer(networkId, customerId, fields, matrixUserId);
+  // A deactivated customer's open streams end at once, in every API process.
+  if (customer.status !== 'active') await ctx.live.endStreams({ kind: 'customer', networkId, id: customerId });
   const jobId = await ctx.queue.provisionCustomer(networkId, customerId, customer.version);
   return { customer, created, jobId };
 }
@@ -80,6 +86,7 @@ export async function syncAdministrator(
 export async function removeNetworkAdministrator(ctx: HostSyncContext, networkId: string, adminId: string): Promise<{ jobId: string }> {
   const admin = await removeAdministrator(networkId, adminId);
   if (!admin) throw new NotFoundError('administrator');
+  await ctx.live.endStreams({ kind: 'admin', networkId, id: adminId });
   return { jobId: await ctx.queue.provisionAdmin(networkId, adminId, admin.version) };
 }
 

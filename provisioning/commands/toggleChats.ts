@@ -1,6 +1,8 @@
 import { NotFoundError } from '../../runtime';
 import { setChatsEnabled, targetChatsToggle, type NetworkDoc } from '../../store';
 import type { ProvisioningQueue } from '../provisioningQueue';
+import type { LiveEventPublisher } from '../../live';
+import { announceFeatures } from './networkFeatures';
 
 /**
  * Rule 1, the chats toggle, wherever it is set (administrators' settings, the operators' route,
@@ -8,10 +10,12 @@ import type { ProvisioningQueue } from '../provisioningQueue';
  * room follow (read-only, or restored exactly as it was). Nothing is deleted. Asking again for the
  * same state queues nothing new.
  */
-export async function toggleChats(queue: ProvisioningQueue, networkId: string, enabled: boolean): Promise<{ network: NetworkDoc; jobId: string }> {
+export async function toggleChats(queue: ProvisioningQueue, live: LiveEventPublisher, networkId: string, enabled: boolean): Promise<{ network: NetworkDoc; jobId: string }> {
   const network = await setChatsEnabled(networkId, enabled);
   if (!network) throw new NotFoundError('network');
-  return { network, jobId: await queueChatsFanout(queue, networkId, network.chatsEnabled) };
+  const jobId = await queueChatsFanout(queue, networkId, network.chatsEnabled);
+  await announceFeatures(live, network);
+  return { network, jobId };
 }
 
 /** Queues the rooms' fan-out toward `enabled`, for a flag already written (host sync writes it with the network). */

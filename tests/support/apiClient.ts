@@ -29,6 +29,12 @@ export async function callApi<T = any>(
     },
     body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? (body as string) : JSON.stringify(body),
   });
+  // An event stream never ends by itself: its status and headers are the answer (read it with
+  // eventStreamClient.ts).
+  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, body: undefined as T, headers: res.headers };
+  }
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -5,23 +5,25 @@ import { dirname, join, normalize, relative } from 'node:path';
 /**
  * The house rules of the layout (README "Where things live"), checked on every `npm test`:
  *  - each part is entered through its front (`<part>/index.ts`) from outside it;
- *  - dependencies point one way: runtime ← store ← appservice ← provisioning ← portal-api;
+ *  - dependencies point one way: runtime ← store ← live ← appservice ← provisioning ← portal-api
+ *    (live/ is the event stream's Redis machinery: it knows runtime/ only);
  *  - only the store imports mongoose.
  * Tests, benchmarks and the chaos suite may reach behind a front (they test the parts' insides),
  * but not past the store.
  */
 
 const ROOT = join(__dirname, '..', '..');
-const PARTS = ['runtime', 'store', 'appservice', 'provisioning', 'portal-api'] as const;
+const PARTS = ['runtime', 'store', 'live', 'appservice', 'provisioning', 'portal-api'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Which parts each part may import (besides itself). */
 const MAY_IMPORT: Record<Part, readonly Part[]> = {
   runtime: [],
   store: ['runtime'],
-  appservice: ['runtime', 'store'],
-  provisioning: ['runtime', 'store', 'appservice'],
-  'portal-api': ['runtime', 'store', 'appservice', 'provisioning'],
+  live: ['runtime'],
+  appservice: ['runtime', 'store', 'live'],
+  provisioning: ['runtime', 'store', 'live', 'appservice'],
+  'portal-api': ['runtime', 'store', 'live', 'appservice', 'provisioning'],
 };
 /** The one import of the store into the appservice: the rules' vocabulary (a module without imports). */
 const STORE_EXCEPTIONS = new Set(['store/networks.ts -> appservice/domain/chatRules.ts']);
@@ -93,6 +95,8 @@ describe('import boundaries', () => {
       ['portal-api/routes/bad.ts', "import { x } from '../../appservice/domain/chatRules';\nimport mongoose from 'mongoose';\n"],
       ['appservice/domain/bad.ts', "import { y } from '../../portal-api/routes/bad';\n"],
       ['bin/bad.ts', "import { z } from '../provisioning/commands/toggleChats';\n"],
+      ['live/index.ts', ''],
+      ['live/bad.ts', "import { w } from '../appservice';\n"],
       ['portal-api/routes/good.ts', "import { x } from '../../appservice';\nimport type { T } from '../../store';\n"],
     ]);
     expect(importViolations(files)).toEqual([
@@ -100,6 +104,7 @@ describe('import boundaries', () => {
       'portal-api/routes/bad.ts imports mongoose: only store/ may (ask the store in domain words)',
       'appservice/domain/bad.ts imports portal-api/routes/bad.ts: appservice/ must not depend on portal-api/',
       'bin/bad.ts imports provisioning/commands/toggleChats.ts: go through the front, provisioning/index.ts',
+      'live/bad.ts imports appservice/index.ts: live/ must not depend on appservice/',
     ]);
   });
 });
