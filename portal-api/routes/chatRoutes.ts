@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
 import { attachmentPolicyOf, chatListPage, checkAttachmentType, participantsOf, resolveChatPath } from '../../appservice';
+import { chatListSchema, chatSchema, chatWithParticipantsSchema, messagePageSchema, readPositionSchema, sentAttachmentSchema, sentMessageSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
 import { chatListView, chatView, chatWithParticipantsView } from '../presenters';
@@ -32,6 +33,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats',
+      operationId: 'listChats',
+      tag: 'chats',
+      response: chatListSchema,
       summary: "This customer's conversations (direct and support), newest activity first, with unread counts",
       roles: ['customer'],
       query: pageQuery,
@@ -45,6 +49,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats',
+      operationId: 'openDirectChat',
+      tag: 'chats',
+      response: chatSchema,
       summary: 'Open (or return the existing) direct conversation with another customer, if the rules allow',
       roles: ['customer'],
       body: z.strictObject({
@@ -67,6 +74,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/support',
+      operationId: 'openSupportChat',
+      tag: 'chats',
+      response: chatSchema,
       summary: "Open (or return) this customer's conversation with the network's administrators",
       roles: ['customer'],
       handler: async ({ caller }) => {
@@ -78,6 +88,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId',
+      operationId: 'getChat',
+      tag: 'chats',
+      response: chatWithParticipantsSchema,
       summary: 'Conversation details, participants and its Matrix room id',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -91,6 +104,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId/messages',
+      operationId: 'listMessages',
+      tag: 'chats',
+      response: messagePageSchema,
       summary: 'Messages, newest first; redacted ones are gone',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -108,6 +124,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/messages',
+      operationId: 'sendMessage',
+      tag: 'chats',
+      response: sentMessageSchema,
       summary: 'Send text; the same txnId never creates a second message',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -124,6 +143,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/chats/:chatId/messages/:messageId',
+      operationId: 'unsendMessage',
+      tag: 'chats',
+      response: null,
       summary: "Unsend one's own message (a Matrix redaction); it disappears for everyone",
       roles: ['customer', 'admin'],
       params: chatParams.extend({ messageId: messageIdSchema }),
@@ -138,6 +160,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/read',
+      operationId: 'markChatRead',
+      tag: 'chats',
+      response: readPositionSchema,
       summary: 'Mark the conversation read up to a message (Matrix read receipt and fully-read marker)',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -152,6 +177,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/attachments',
+      operationId: 'sendAttachment',
+      tag: 'chats',
+      response: sentAttachmentSchema,
       summary: "Send a file (multipart field `file`, plus `txnId`), checked by content against the network's attachment policy",
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -181,6 +209,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId/media/:mediaId',
+      operationId: 'downloadMedia',
+      tag: 'chats',
+      response: null,
       summary: 'Download an attachment of this conversation (participants only), streamed',
       roles: ['customer', 'admin'],
       params: chatParams.extend({ mediaId: mediaIdSchema }),

@@ -1,4 +1,5 @@
 import { ForbiddenError, NotFoundError } from '../../runtime';
+import { featuresSchema, matrixSessionSchema } from '../responseSchemas';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 import { actorOf } from '../routeInputs';
@@ -11,6 +12,9 @@ export function meRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/me/features',
+      operationId: 'getFeatures',
+      tag: 'me',
+      response: featuresSchema,
       summary: 'Whether to show the Chats icon and the Community page',
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
@@ -23,6 +27,9 @@ export function meRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/me/matrix-session',
+      operationId: 'createMatrixSession',
+      tag: 'me',
+      response: matrixSessionSchema,
       summary: 'A Matrix session for the caller, so the same person can use any Matrix client',
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
