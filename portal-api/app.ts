@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { type Logger } from '../runtime';
+import { type Config, type Logger } from '../runtime';
 import { errorMiddleware } from './errorMiddleware';
 import { requestContext, type PortalState } from './requestContext';
 import { openApiDocument, registerRoutes, type AnyRouteSpec } from './routeTable';
@@ -14,6 +14,7 @@ import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
 import { callerRateLimit } from './rateLimit';
 import { registerDocsPage } from './docsPage';
+import { registerWebClient } from './webClient';
 import { customerImportBodyParser, customerImportRoutes } from './routes/customerImportRoutes';
 import { customerDeprovisionRoutes } from './routes/customerDeprovisionRoutes';
 import { adminMembershipRoutes } from './routes/adminMembershipRoutes';
@@ -37,17 +38,29 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
   ];
 }
 
+const API_INFO = { title: 'Coworking chat portal API', version: '1' };
+
+/**
+ * The OpenAPI document the API serves, from the configuration alone: what bin/apiTypes.ts
+ * generates the web client's types from. Route declarations read only limits of the configuration;
+ * their handlers (never called here) use the rest of the dependencies.
+ */
+export function portalOpenApiDocument(config: Config) {
+  return openApiDocument(allRoutes({ services: { config } } as unknown as PortalDeps), API_INFO);
+}
+
 /** The portal API as a Koa app (no listening; start.ts does that). */
 export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState> {
   const app = new Koa<PortalState>();
   app.proxy = false;
   const routes = allRoutes(deps);
   const router = new Router();
-  const openapi = openApiDocument(routes, { title: 'Coworking chat portal API', version: '1' });
+  const openapi = openApiDocument(routes, API_INFO);
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
   registerDocsPage(router);
+  registerWebClient(router, deps.services.config);
   registerRoutes(router, routes, {
     jwt: deps.services.config.jwt,
     rateLimit: callerRateLimit(deps.redis, deps.services.config.rateLimit),

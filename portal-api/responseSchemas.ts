@@ -70,7 +70,12 @@ export const sentAttachmentSchema = sentMessageSchema.extend({ attachment: attac
 
 export const readPositionSchema = z.object({ chatId: z.string(), messageId: z.string(), readAt: isoTime });
 
-export const featuresSchema = z.object({ chats: z.boolean(), communityVisibility: visibility });
+export const featuresSchema = z.object({
+  chats: z.boolean(),
+  communityVisibility: visibility,
+  /** The network's attachment policy, so a client can show it before an upload. */
+  attachments: z.object({ allowedTypes: z.array(z.string()), maxBytes: z.number().int() }),
+});
 
 export const matrixSessionSchema = z.object({ homeserverUrl: z.string(), userId: z.string(), accessToken: z.string(), deviceId: z.string() });
 

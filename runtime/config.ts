@@ -70,6 +70,17 @@ const envSchema = z
      */
     SYNAPSE_ADMIN_TOKEN: optionalString,
     SYNAPSE_REGISTRATION_SHARED_SECRET_PATH: optionalString,
+
+    /**
+     * The web client's development sign-in (/chat/dev-token mints a token for any person): for the
+     * demo and the browser tests only; refused when NODE_ENV is production.
+     */
+    WEB_CLIENT_DEV_LOGIN: z.enum(['true', 'false']).default('false'),
+    /** Origins whose pages may show the web client in an iframe (CSP frame-ancestors), space-separated. */
+    WEB_CLIENT_FRAME_ANCESTORS: z
+      .string()
+      .regex(/^(\s*(https?:\/\/[A-Za-z0-9.-]+(:\d+)?|'self')\s*)*$/, "origins such as https://portal.example.org, or 'self'")
+      .default("'self'"),
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -89,6 +100,9 @@ const envSchema = z
         path: ['PORTAL_JWT_PUBLIC_KEY'],
         message: `required when PORTAL_JWT_ALGORITHM is ${env.PORTAL_JWT_ALGORITHM}`,
       });
+    }
+    if (env.WEB_CLIENT_DEV_LOGIN === 'true' && env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['WEB_CLIENT_DEV_LOGIN'], message: 'must not be true when NODE_ENV is production' });
     }
   });
 
@@ -115,6 +129,7 @@ export interface Config {
   jobs: { lockSeconds: number; stalledCheckSeconds: number };
   customerImport: { maxRows: number; maxBytes: number };
   synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
+  webClient: { devLogin: boolean; frameAncestors: string };
 }
 
 export class ConfigError extends Error {
@@ -164,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: { lockSeconds: e.PROVISIONING_LOCK_SECONDS, stalledCheckSeconds: e.PROVISIONING_STALLED_CHECK_SECONDS },
     customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },
     synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },
+    webClient: { devLogin: e.WEB_CLIENT_DEV_LOGIN === 'true' && e.NODE_ENV !== 'production', frameAncestors: e.WEB_CLIENT_FRAME_ANCESTORS.trim() || "'self'" },
   };
 }
 

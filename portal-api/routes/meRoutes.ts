@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError } from '../../runtime';
 import { featuresSchema, matrixSessionSchema } from '../responseSchemas';
+import { attachmentPolicyOf } from '../../appservice';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 import { actorOf } from '../routeInputs';
@@ -15,12 +16,12 @@ export function meRoutes(deps: PortalDeps) {
       operationId: 'getFeatures',
       tag: 'me',
       response: featuresSchema,
-      summary: 'Whether to show the Chats icon and the Community page',
+      summary: 'Whether to show the Chats icon and the Community page, and the attachment policy to show before an upload',
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
         const network = await findNetwork(caller.networkId!);
         if (!network) throw new NotFoundError('network');
-        return { chats: network.chatsEnabled, communityVisibility: network.communityVisibility };
+        return { chats: network.chatsEnabled, communityVisibility: network.communityVisibility, attachments: attachmentPolicyOf(network) };
       },
     }),
 
