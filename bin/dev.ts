@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const api = all.portalApi.url;
   const open = (who: string) => `${api}/chat/?as=${encodeURIComponent(who)}`;
   const webLinks = config.webClient.devLogin
-    ? `Open the chat UI (development sign-in; one browser profile or private window per person):
+    ? `Open the chat UI (development sign-in; each link works in its own tab):
   alice (member)  ${open(`customer:alice@${DEMO_NETWORK}`)}
   bob (member)    ${open(`customer:bob@${DEMO_NETWORK}`)}
   admin-1         ${open(`admin:admin-1@${DEMO_NETWORK}`)}

@@ -59,8 +59,8 @@ export function registerWebClient(router: Router, config: Config): void {
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = page;
   };
-  router.get('/chat', (ctx) => ctx.redirect('/chat/'));
-  router.get('/chat/', servePage);
+  // The router matches /chat and /chat/ alike; relative asset URLs need the slash.
+  router.get('/chat/', (ctx) => (ctx.path === '/chat' ? ctx.redirect('/chat/') : servePage(ctx)));
   // The iframe route: the same page; it takes its token from the parent window (postMessage).
   router.get('/chat/embed', servePage);
 

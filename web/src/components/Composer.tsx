@@ -75,6 +75,7 @@ export function Composer(props: { chatId: string; replyTo: Message | null; onCan
           type="file"
           class="visually-hidden"
           accept={policy?.allowedTypes.join(',')}
+          aria-label="Attach a file"
           aria-describedby={hintId}
           onChange={(e) => void upload(e.currentTarget.files?.[0])}
           tabIndex={-1}

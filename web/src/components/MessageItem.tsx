@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useClient } from '../context';
 import { errorSentence } from '../errors';
 import { senderName, shortTime } from '../names';
@@ -21,6 +21,10 @@ export function MessageItem(props: { message: Message; chat: ChatDetails | null;
   const trigger = useRef<HTMLButtonElement>(null);
   const press = useRef<ReturnType<typeof setTimeout> | null>(null);
   const name = senderName(store, chat, message);
+  const menu = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (menuOpen) menu.current?.querySelector<HTMLElement>('[role=menuitem]')?.focus();
+  }, [menuOpen]);
 
   const closeMenu = () => {
     setMenuOpen(false);
@@ -34,11 +38,9 @@ export function MessageItem(props: { message: Message; chat: ChatDetails | null;
     }
   };
   const onMenuKey = (e: KeyboardEvent) => {
-    const items = [...((e.currentTarget as HTMLElement).querySelectorAll<HTMLButtonElement>('[role=menuitem]'))];
-    const at = items.indexOf((e.currentTarget as HTMLElement).ownerDocument.activeElement as HTMLButtonElement);
-    const root = (e.currentTarget as HTMLElement).getRootNode() as ShadowRoot | Document;
-    const index = items.indexOf(root.activeElement as HTMLButtonElement);
-    const current = index >= 0 ? index : at;
+    const box = e.currentTarget as HTMLElement;
+    const items = [...box.querySelectorAll<HTMLButtonElement>('[role=menuitem]')];
+    const current = items.indexOf((box.getRootNode() as ShadowRoot | Document).activeElement as HTMLButtonElement);
     if (e.key === 'Escape') {
       e.preventDefault();
       closeMenu();
@@ -116,7 +118,7 @@ export function MessageItem(props: { message: Message; chat: ChatDetails | null;
               role="menu"
               aria-label="Message actions"
               onKeyDown={onMenuKey}
-              ref={(el) => el?.querySelector<HTMLElement>('[role=menuitem]')?.focus()}
+              ref={menu}
             >
               <button type="button" role="menuitem" onClick={() => (setMenuOpen(false), props.onReply(message))}>
                 Reply
