@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { eventually, startServices, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from '../e2e/networkFixture';
-import { gotoRoute, launchChromium, openAs, PHONE, servedRoutes, seriousViolations, type PersonPage } from './browserSupport';
+import { gotoRoute, launchChromium, openAs, PHONE, servedRoutes, type PersonPage } from './browserSupport';
 
 /**
  * The web client in Debian's Chromium against the real stack (Synapse, appservice, portal API,
@@ -320,49 +320,5 @@ describe('web client in a real browser', () => {
     expect(overflow).toBe(false);
     await alice.page.getByRole('link', { name: 'Back to chats' }).click();
     await alice.page.getByRole('heading', { name: 'Chats', level: 2 }).waitFor();
-  });
-
-  test('axe-core finds no serious or critical violation on any screen', async () => {
-    const chatId = await chatOf('alice', 'bob');
-    const found: Record<string, string[]> = {};
-    const check = async (screen: string, person: PersonPage) => {
-      const v = await seriousViolations(person);
-      if (v.length) found[screen] = v;
-    };
-    const alice = await open('alice');
-    await alice.page.getByRole('link', { name: /Bob Baker/ }).waitFor();
-    await check('chat list', alice);
-    await gotoRoute(alice.page, s.baseUrl, as('alice'), `/chats/${chatId}`);
-    await alice.page.locator('.cwc-message').first().waitFor();
-    await check('conversation', alice);
-    const first = alice.page.locator('.cwc-mine').first();
-    await first.hover();
-    await first.getByRole('button', { name: 'Actions for message from You' }).click();
-    await check('message menu', alice);
-    await alice.page.getByRole('menuitem', { name: 'Unsend' }).click();
-    await alice.page.getByRole('dialog').waitFor();
-    await check('unsend dialog', alice);
-    await alice.page.keyboard.press('Escape');
-    await gotoRoute(alice.page, s.baseUrl, as('alice'), '/community');
-    await alice.page.locator('.cwc-person').first().waitFor();
-    await check('community', alice);
-    const phone = await open('alice', 'customer', `/chats/${chatId}`, PHONE);
-    await phone.page.locator('.cwc-message').first().waitFor();
-    await check('conversation at 375 px', phone);
-
-    const ada = await open('ada', 'admin');
-    await ada.page.getByRole('link', { name: /Alice Archer/ }).waitFor();
-    await check('support inbox', ada);
-    await ada.page.getByRole('button', { name: 'New chat' }).click();
-    await ada.page.getByRole('button', { name: /Message / }).first().waitFor();
-    await check('new chat dialog', ada);
-    await ada.page.keyboard.press('Escape');
-    await gotoRoute(ada.page, s.baseUrl, as('ada', 'admin'), '/notifications');
-    await ada.page.getByRole('heading', { name: 'Notifications' }).waitFor();
-    await check('notifications', ada);
-    await gotoRoute(ada.page, s.baseUrl, as('ada', 'admin'), '/settings');
-    await ada.page.getByRole('button', { name: 'Save settings' }).waitFor();
-    await check('chat settings', ada);
-    expect(found).toEqual({});
   });
 });

@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import { useRef, useState } from 'preact/hooks';
 import { useClient } from '../context';
 import { allowedTypesSentence, errorSentence, formatBytes } from '../errors';
@@ -81,7 +82,7 @@ export function Composer(props: { chatId: string; replyTo: Message | null; onCan
           tabIndex={-1}
         />
         <button type="button" class="cwc-icon-button cwc-attach" aria-label="Attach a file" aria-describedby={hintId} disabled={busy} onClick={() => file.current?.click()}>
-          📎
+          <Icon name="paperclip" />
         </button>
         <label class="visually-hidden" for={`text-${props.chatId}`}>
           Message

@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
@@ -30,7 +31,7 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
       <div class="cwc-dialog-head">
         <h2 id="cwc-dialog-title">{props.title}</h2>
         <button type="button" class="cwc-icon-button cwc-dialog-close" aria-label="Close" onClick={props.onClose}>
-          ×
+          <Icon name="close" />
         </button>
       </div>
       {props.children}

@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import { useEffect, useState } from 'preact/hooks';
 import { useClient } from '../context';
 import { formatBytes } from '../errors';
@@ -53,7 +54,7 @@ export function MediaAttachment(props: { message: Message }) {
     <div class="cwc-attachment">
       {isImage && url && <img class="cwc-image-preview" src={url} alt={attachment.name} />}
       <button type="button" class="cwc-file" onClick={download}>
-        <span aria-hidden="true">📄</span> <span class="cwc-file-name">{attachment.name}</span>
+        <Icon name="file" /> <span class="cwc-file-name">{attachment.name}</span>
         {attachment.size !== undefined && <span class="cwc-muted"> · {formatBytes(attachment.size)}</span>}
         <span class="visually-hidden"> (download)</span>
       </button>

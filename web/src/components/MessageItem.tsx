@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useClient } from '../context';
 import { errorSentence } from '../errors';
@@ -110,7 +111,7 @@ export function MessageItem(props: { message: Message; chat: ChatDetails | null;
             aria-expanded={menuOpen}
             onClick={() => setMenuOpen(!menuOpen)}
           >
-            …
+            <Icon name="more" />
           </button>
           {menuOpen && (
             <div

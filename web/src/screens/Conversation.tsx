@@ -1,3 +1,4 @@
+import { Icon } from '../components/Icon';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useClient } from '../context';
 import { errorSentence } from '../errors';
@@ -106,7 +107,7 @@ export function Conversation(props: { chatId: string; showBack: boolean }) {
       <header class="cwc-conversation-head">
         {props.showBack && (
           <a class="cwc-back" href={router.href('/chats')} onClick={(e) => (e.preventDefault(), router.navigate('/chats'))}>
-            <span aria-hidden="true">←</span> <span class="visually-hidden">Back to chats</span>
+            <Icon name="back" /> <span class="visually-hidden">Back to chats</span>
           </a>
         )}
         <h2 id={`title-${chatId}`} ref={heading} tabIndex={-1}>
