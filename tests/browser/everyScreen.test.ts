@@ -51,7 +51,6 @@ describe('every screen of the web client', () => {
   let browser: Browser;
   let direct: string;
   let support: string;
-  const found: Record<string, string[]> = {};
 
   beforeAll(async () => {
     s = await startServices({ WEB_CLIENT_DEV_LOGIN: 'true', RATE_LIMIT_REQUESTS: '100000' });
@@ -109,6 +108,7 @@ describe('every screen of the web client', () => {
 
   for (const [width, viewport] of widths) {
     test(`member and administrator screens at ${width} width (${viewport.width} px)`, async () => {
+      const found: Record<string, string[]> = {};
       const who = (id: string, role: 'customer' | 'admin' = 'customer') => ({ role, id, net: n.net });
       const look = async (p: PersonPage, screen: string) => {
         const name = `${screen} (${width})`;
