@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const all = await startAllInOne(config, log);
   const token = (role: Role, sub: string, net?: string) =>
     mintToken({ secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience }, { role, sub, net }, 86400);
-  await seedDemoNetwork(all.portalApi.url, token('service', 'host-platform', DEMO_NETWORK));
+  await seedDemoNetwork(all.portalApi.url, token('service', 'host-platform', DEMO_NETWORK), token('admin', 'admin-1', DEMO_NETWORK));
 
   const api = all.portalApi.url;
   const open = (who: string) => `${api}/chat/?as=${encodeURIComponent(who)}`;
