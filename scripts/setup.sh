@@ -8,6 +8,8 @@
 #  - Debian's Chromium for the browser tests and screenshots (scripts/install-chromium.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Browser tests use Debian's Chromium (scripts/install-chromium.sh); no package may download a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 stamp=node_modules/.setup-stamp
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "setup: installing npm packages" >&2

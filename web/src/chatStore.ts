@@ -77,10 +77,10 @@ export class ChatStore {
     this.live.stop();
   }
 
+  /** Features and the chat list at once (one round trip on first load); the list only shows when chats are on. */
   async reloadAll(): Promise<void> {
-    await this.loadFeatures();
+    await Promise.all([this.loadFeatures(), this.loadChats()]);
     if (this.features.value?.chats) {
-      await this.loadChats();
       if (this.session.role === 'admin') void this.loadNotificationCount();
       for (const chatId of Object.keys(this.conversations.value)) void this.openConversation(chatId);
     }
