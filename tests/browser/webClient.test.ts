@@ -116,7 +116,7 @@ describe('web client in a real browser', () => {
     await alice.page.locator('.cwc-theirs .cwc-text', { hasText: 'Sure, see you there' }).waitFor();
   });
 
-  whenLive('bob sees alice\'s message arrive live, and the unread badge moves, without reloading', async () => {
+  whenLive('bob sees alice\'s message arrive live, and the unread badge moves, without reloading [runs once the API serves GET /v1/events]', async () => {
     const chatId = await chatOf('alice', 'bob');
     const bob = await open('bob', 'customer', '/chats');
     const alice = await open('alice', 'customer', `/chats/${chatId}`);
@@ -213,7 +213,7 @@ describe('web client in a real browser', () => {
     expect(await bob.page.getByRole('menuitem', { name: 'Unsend' }).count()).toBe(0);
   });
 
-  whenEdit('edit from the menu shows the new text, marked edited, to both sides', async () => {
+  whenEdit('edit from the menu shows the new text, marked edited, to both sides [runs once the API serves PATCH messages]', async () => {
     const chatId = await chatOf('alice', 'bob');
     await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('alice'), { txnId: 'web-edit-1', body: 'Meet at 2' });
     const alice = await open('alice', 'customer', `/chats/${chatId}`);
@@ -229,7 +229,7 @@ describe('web client in a real browser', () => {
     expect(await bob.page.locator('.cwc-message', { hasText: 'Meet at 2' }).count()).toBe(0);
   });
 
-  whenReactions('a reaction from the menu is counted for both sides', async () => {
+  whenReactions('a reaction from the menu is counted for both sides [runs once the API serves PUT reactions]', async () => {
     const chatId = await chatOf('alice', 'bob');
     await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('bob'), { txnId: 'web-react-1', body: 'Lunch is here' });
     const alice = await open('alice', 'customer', `/chats/${chatId}`);
@@ -309,6 +309,35 @@ describe('web client in a real browser', () => {
     await alice.page.keyboard.press('Escape');
     await alice.page.getByRole('menu').waitFor({ state: 'detached' });
     expect(await focused("getAttribute('aria-label')")).toBe('Actions for message from You');
+  });
+
+  test('the iframe route takes its token from the host page; a page of another origin may not frame it', async () => {
+    const hostPage = (token: string) => `<!DOCTYPE html><html lang="en"><head><title>Host portal</title></head><body>
+      <script>
+        addEventListener('message', (e) => {
+          if (e.data && e.data.type === 'coworking-chat:token-request') e.source.postMessage({ type: 'coworking-chat:token', token: ${JSON.stringify(token)} }, '*');
+        });
+      </script>
+      <iframe src="${s.baseUrl}/chat/embed#/chats" title="Chats" width="900" height="600"></iframe>
+    </body></html>`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      // Host pages served by the browser itself (no server): one on the API's origin, one elsewhere.
+      await page.route(`${s.baseUrl}/host-portal.html`, (route) => route.fulfill({ contentType: 'text/html', body: hostPage(n.customer('alice')) }));
+      await page.goto(`${s.baseUrl}/host-portal.html`);
+      await page.frameLocator('iframe').getByRole('link', { name: /Bob Baker/ }).waitFor();
+
+      const foreign = 'http://portal.invalid';
+      await page.route(`${foreign}/host-portal.html`, (route) => route.fulfill({ contentType: 'text/html', body: hostPage(n.customer('alice')) }));
+      // The load event waits for the frame: had the policy let it in, its page would hold the element.
+      await page.goto(`${foreign}/host-portal.html`);
+      expect(await page.frameLocator('iframe').locator('coworking-chat').count()).toBe(0);
+      await page.goto(`${s.baseUrl}/host-portal.html`);
+      expect(await page.frameLocator('iframe').locator('coworking-chat').count()).toBe(1);
+    } finally {
+      await context.close();
+    }
   });
 
   test('at 375 px a member goes from the list to a conversation and back', async () => {
