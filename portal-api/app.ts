@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
 import { type Config, type Logger } from '../runtime';
 import { errorMiddleware } from './errorMiddleware';
 import { requestContext, type PortalState } from './requestContext';
@@ -67,6 +68,18 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   });
 
   app.use(requestContext(log));
+  // Host portals on other origins that embed the web client's element (WEB_CLIENT_ALLOWED_ORIGINS only).
+  const allowedOrigins = new Set(deps.services.config.webClient.allowedOrigins);
+  if (allowedOrigins.size > 0) {
+    app.use(
+      cors({
+        origin: (ctx) => (allowedOrigins.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+        exposeHeaders: ['Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(errorMiddleware());
   // The dashboard parses its own bodies (sign-in form, bull-board's API).
   app.use(queueDashboard(operatedQueues(deps), deps.services.config.jwt));

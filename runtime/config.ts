@@ -81,6 +81,14 @@ const envSchema = z
       .string()
       .regex(/^(\s*(https?:\/\/[A-Za-z0-9.-]+(:\d+)?|'self')\s*)*$/, "origins such as https://portal.example.org, or 'self'")
       .default("'self'"),
+    /**
+     * Host portal origins whose pages may call the API from the browser (the <coworking-chat>
+     * element on another origin): CORS for exactly these, space-separated. Empty: none.
+     */
+    WEB_CLIENT_ALLOWED_ORIGINS: z
+      .string()
+      .regex(/^(\s*https?:\/\/[A-Za-z0-9.-]+(:\d+)?\s*)*$/, 'origins such as https://portal.example.org, space-separated')
+      .default(''),
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -129,7 +137,7 @@ export interface Config {
   jobs: { lockSeconds: number; stalledCheckSeconds: number };
   customerImport: { maxRows: number; maxBytes: number };
   synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
-  webClient: { devLogin: boolean; frameAncestors: string };
+  webClient: { devLogin: boolean; frameAncestors: string; allowedOrigins: string[] };
 }
 
 export class ConfigError extends Error {
@@ -179,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: { lockSeconds: e.PROVISIONING_LOCK_SECONDS, stalledCheckSeconds: e.PROVISIONING_STALLED_CHECK_SECONDS },
     customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },
     synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },
-    webClient: { devLogin: e.WEB_CLIENT_DEV_LOGIN === 'true' && e.NODE_ENV !== 'production', frameAncestors: e.WEB_CLIENT_FRAME_ANCESTORS.trim() || "'self'" },
+    webClient: { devLogin: e.WEB_CLIENT_DEV_LOGIN === 'true' && e.NODE_ENV !== 'production', frameAncestors: e.WEB_CLIENT_FRAME_ANCESTORS.trim() || "'self'", allowedOrigins: e.WEB_CLIENT_ALLOWED_ORIGINS.split(/\s+/).filter(Boolean) },
   };
 }
 

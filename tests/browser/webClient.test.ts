@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, startServices, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from '../e2e/networkFixture';
@@ -21,6 +23,10 @@ describe('web client in a real browser', () => {
   let n: NetworkFixture;
   let browser: Browser;
   const opened: PersonPage[] = [];
+  // A host portal on another origin (a real local server) for the embedding test.
+  let hostPortal: Server;
+  let hostOrigin: string;
+  let hostPage = '';
   const as = (id: string, role: 'customer' | 'admin' = 'customer') => ({ role, id, net: n.net });
   const open = async (id: string, role: 'customer' | 'admin' = 'customer', route = '/chats', viewport?: { width: number; height: number }) => {
     const p = await openAs(browser, s.baseUrl, as(id, role), route, viewport);
@@ -40,7 +46,10 @@ describe('web client in a real browser', () => {
     });
 
   beforeAll(async () => {
-    s = await startServices({ WEB_CLIENT_DEV_LOGIN: 'true', RATE_LIMIT_REQUESTS: '100000' });
+    hostPortal = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(hostPage));
+    await new Promise<void>((resolve) => hostPortal.listen(0, '127.0.0.1', resolve));
+    hostOrigin = `http://127.0.0.1:${(hostPortal.address() as AddressInfo).port}`;
+    s = await startServices({ WEB_CLIENT_DEV_LOGIN: 'true', RATE_LIMIT_REQUESTS: '100000', WEB_CLIENT_ALLOWED_ORIGINS: hostOrigin });
     n = await createNetwork(s, {
       communityVisibility: 'network_members',
       locations: ['loc-a', 'loc-b'],
@@ -67,6 +76,7 @@ describe('web client in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await s?.stop();
+    hostPortal?.close();
   });
 
   test('the page is served with a strict Content-Security-Policy', async () => {
@@ -312,7 +322,7 @@ describe('web client in a real browser', () => {
   });
 
   test('the iframe route takes its token from the host page; a page of another origin may not frame it', async () => {
-    const hostPage = (token: string) => `<!DOCTYPE html><html lang="en"><head><title>Host portal</title></head><body>
+    const framingPage = (token: string) => `<!DOCTYPE html><html lang="en"><head><title>Host portal</title></head><body>
       <script>
         addEventListener('message', (e) => {
           if (e.data && e.data.type === 'coworking-chat:token-request') e.source.postMessage({ type: 'coworking-chat:token', token: ${JSON.stringify(token)} }, '*');
@@ -324,12 +334,12 @@ describe('web client in a real browser', () => {
     try {
       const page = await context.newPage();
       // Host pages served by the browser itself (no server): one on the API's origin, one elsewhere.
-      await page.route(`${s.baseUrl}/host-portal.html`, (route) => route.fulfill({ contentType: 'text/html', body: hostPage(n.customer('alice')) }));
+      await page.route(`${s.baseUrl}/host-portal.html`, (route) => route.fulfill({ contentType: 'text/html', body: framingPage(n.customer('alice')) }));
       await page.goto(`${s.baseUrl}/host-portal.html`);
       await page.frameLocator('iframe').getByRole('link', { name: /Bob Baker/ }).waitFor();
 
       const foreign = 'http://portal.invalid';
-      await page.route(`${foreign}/host-portal.html`, (route) => route.fulfill({ contentType: 'text/html', body: hostPage(n.customer('alice')) }));
+      await page.route(`${foreign}/host-portal.html`, (route) => route.fulfill({ contentType: 'text/html', body: framingPage(n.customer('alice')) }));
       // The load event waits for the frame: had the policy let it in, its page would hold the element.
       await page.goto(`${foreign}/host-portal.html`);
       expect(await page.frameLocator('iframe').locator('coworking-chat').count()).toBe(0);
@@ -338,6 +348,35 @@ describe('web client in a real browser', () => {
     } finally {
       await context.close();
     }
+  });
+
+  test('a host portal on another origin embeds <coworking-chat> with getToken, and the member chats from it', async () => {
+    const token = n.customer('alice');
+    const chatId = await chatOf('alice', 'bob');
+    hostPage = `<!DOCTYPE html><html lang="en"><head><title>Host portal</title>
+      <script type="module" src="${s.baseUrl}/chat/assets/coworking-chat.js"></script></head>
+      <body><h1>Host portal</h1>
+      <coworking-chat id="chat" api-base="${s.baseUrl}" route="/chats"></coworking-chat>
+      <script type="module">document.getElementById('chat').getToken = () => Promise.resolve(${JSON.stringify(token)});</script>
+    </body></html>`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${hostOrigin}/portal`);
+      await page.getByRole('link', { name: /Bob Baker/ }).click();
+      await page.getByLabel('Message', { exact: true }).fill('Sent from the host portal');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.locator('.cwc-mine .cwc-text', { hasText: 'Sent from the host portal' }).waitFor();
+      const history = await s.api('GET', `/v1/chats/${chatId}/messages?limit=5`, n.customer('bob'));
+      expect(history.body.messages.map((m: { body: string }) => m.body)).toContain('Sent from the host portal');
+    } finally {
+      await context.close();
+    }
+    // Only the configured origins may call the API from a browser.
+    const other = await fetch(`${s.baseUrl}/v1/me/features`, { headers: { origin: 'http://elsewhere.invalid', authorization: `Bearer ${token}` } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const allowed = await fetch(`${s.baseUrl}/v1/me/features`, { headers: { origin: hostOrigin, authorization: `Bearer ${token}` } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(hostOrigin);
   });
 
   test('at 375 px a member goes from the list to a conversation and back', async () => {
