@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts one local stack (Synapse test profile, FerretDB or MONGODB_URI, Redis;
- * data on /dev/shm), runs the benchmarks B1–B8 against it, writes bench-results.json at the repo
+ * data on /dev/shm), runs the benchmarks B1–B9 against it, writes bench-results.json at the repo
  * root and prints the same as a table. BENCH_SCALE=small for a quick check; BENCH_ONLY=B1,B4 runs a
  * subset. A figure with a baseline is measured side by side with the same work done directly on
  * Synapse or MongoDB in this run (B1, B3, B5: the same calls; B2: what Synapse itself produces, the
@@ -15,6 +15,7 @@ import { provisioningImport } from './provisioningImport';
 import { sendLatency } from './sendLatency';
 import { liveDelivery, liveResume } from './liveEvents';
 import { liveFanout } from './liveFanout';
+import { webClientLoad } from './webClientLoad';
 import { BenchStack } from './support/benchStack';
 import { formatTable, meetsTarget, type BenchResult } from './support/benchResult';
 import { scaleFromEnv } from './support/scale';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     RATE_LIMIT_REQUESTS: '1000000',
     // The workers' Synapse request budget is a throttle of its own; B3 measures the pipeline.
     SYNAPSE_MAX_REQUESTS_PER_SECOND: '100000',
+    // B9 opens the web client through its development sign-in.
+    WEB_CLIENT_DEV_LOGIN: 'true',
   });
   const results: BenchResult[] = [];
   const failures: string[] = [];
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
       ['B7', 'live fan-out', () => liveFanout(b, scale)],
       ['B3', 'provisioning import', () => provisioningImport(b, scale, worker)],
       ['B2', 'appservice ingest', () => appserviceIngest(b, scale)],
+      ['B9', 'web client load', () => webClientLoad(b, scale)],
       // Last: its 100,000 seeded customers would otherwise be in every later query's collection.
       ['B4', 'inbox and directory', () => inboxAndDirectory(b, scale)],
     ];

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     profile: 'dev',
     portalApiPort: Number(process.env.PORTAL_API_PORT ?? 8080),
   });
-  const env = { ...process.env, ...stack.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  // The web client's development sign-in (the demo links below); never with NODE_ENV=production.
+  const devLogin = process.env.NODE_ENV === 'production' ? 'false' : (process.env.WEB_CLIENT_DEV_LOGIN ?? 'true');
+  const env = { ...process.env, ...stack.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', WEB_CLIENT_DEV_LOGIN: devLogin };
   const envFile = join(dataDir, 'dev.env');
   writeFileSync(envFile, Object.entries(stack.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
   const config = loadConfig(env);
@@ -29,18 +31,29 @@ async function main(): Promise<void> {
   const all = await startAllInOne(config, log);
   const token = (role: Role, sub: string, net?: string) =>
     mintToken({ secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience }, { role, sub, net }, 86400);
-  await seedDemoNetwork(all.portalApi.url, token('service', 'host-platform', DEMO_NETWORK));
+  await seedDemoNetwork(all.portalApi.url, token('service', 'host-platform', DEMO_NETWORK), token('admin', 'admin-1', DEMO_NETWORK));
 
   const api = all.portalApi.url;
+  const open = (who: string) => `${api}/chat/?as=${encodeURIComponent(who)}`;
+  const webLinks = config.webClient.devLogin
+    ? `Open the chat UI (development sign-in; each link works in its own tab):
+  alice (member)  ${open(`customer:alice@${DEMO_NETWORK}`)}
+  bob (member)    ${open(`customer:bob@${DEMO_NETWORK}`)}
+  admin-1         ${open(`admin:admin-1@${DEMO_NETWORK}`)}
+`
+    : `The chat UI is at ${api}/chat/ (development sign-in is off: embed it in a portal, see README).
+`;
   console.log(`
 Coworking chat is running.
   Portal API      ${api}   (OpenAPI: ${api}/v1/openapi.json)
+  Web client      ${api}/chat/
   Synapse         ${config.synapse.url}   (server name ${config.matrixDomain}; log ${stack.synapse.logPath})
   MongoDB         ${stack.mongo.uri} (${stack.mongo.kind})
   Redis           ${stack.redis.url}
   Configuration   ${envFile}
   Logs            ${logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}; errors also show here)
 
+${webLinks}
 Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1.
 Tokens (24 h):
   ALICE=${token('customer', 'alice', DEMO_NETWORK)}

@@ -1,7 +1,8 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { type Logger } from '../runtime';
+import cors from '@koa/cors';
+import { type Config, type Logger } from '../runtime';
 import { errorMiddleware } from './errorMiddleware';
 import { requestContext, type PortalState } from './requestContext';
 import { openApiDocument, registerRoutes, type AnyRouteSpec } from './routeTable';
@@ -18,6 +19,7 @@ import { adminRoutes } from './routes/adminRoutes';
 import { callerRateLimit } from './rateLimit';
 import { callerStatusCheck } from './callerStatus';
 import { registerDocsPage } from './docsPage';
+import { registerWebClient } from './webClient';
 import { customerImportBodyParser, customerImportRoutes } from './routes/customerImportRoutes';
 import { customerDeprovisionRoutes } from './routes/customerDeprovisionRoutes';
 import { adminMembershipRoutes } from './routes/adminMembershipRoutes';
@@ -44,6 +46,17 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
   ];
 }
 
+const API_INFO = { title: 'Coworking chat portal API', version: '1' };
+
+/**
+ * The OpenAPI document the API serves, from the configuration alone: what bin/apiTypes.ts
+ * generates the web client's types from. Route declarations read only limits of the configuration;
+ * their handlers (never called here) use the rest of the dependencies.
+ */
+export function portalOpenApiDocument(config: Config) {
+  return openApiDocument(allRoutes({ services: { config } } as unknown as PortalDeps), API_INFO);
+}
+
 /** The portal API as a Koa app (no listening; start.ts does that). */
 export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState> {
   const app = new Koa<PortalState>();
@@ -56,11 +69,12 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   });
   const routes = allRoutes(deps);
   const router = new Router();
-  const openapi = openApiDocument(routes, { title: 'Coworking chat portal API', version: '1' });
+  const openapi = openApiDocument(routes, API_INFO);
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
   registerDocsPage(router);
+  registerWebClient(router, deps.services.config);
   registerRoutes(router, routes, {
     jwt: deps.services.config.jwt,
     rateLimit: callerRateLimit(deps.redis, deps.services.config.rateLimit),
@@ -68,6 +82,18 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   });
 
   app.use(requestContext(log));
+  // Host portals on other origins that embed the web client's element (WEB_CLIENT_ALLOWED_ORIGINS only).
+  const allowedOrigins = new Set(deps.services.config.webClient.allowedOrigins);
+  if (allowedOrigins.size > 0) {
+    app.use(
+      cors({
+        origin: (ctx) => (allowedOrigins.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+        exposeHeaders: ['Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(errorMiddleware());
   // The dashboard parses its own bodies (sign-in form, bull-board's API).
   app.use(queueDashboard(operatedQueues(deps), deps.services.config.jwt));

@@ -6,3 +6,4 @@ export { startPortalApi, type PortalApiHandle } from './start';
 export { mintToken, verifyBearer, ROLES, type Role, type Caller } from './auth';
 export { checkHealth, type ComponentHealth } from './healthCheck';
 export type { PortalDeps } from './portalDeps';
+export { portalOpenApiDocument } from './app';

@@ -121,8 +121,7 @@ export const messageSchema = z
       .optional()
       .describe('the message this one answers'),
     reactions: z.array(z.object({ key: z.string(), count: z.number().int(), mine: z.boolean() })).describe('per key, in the order they were first used'),
-  })
-  .meta({ id: 'Message' });
+  });
 
 export const messagePageSchema = z.object({ messages: z.array(messageSchema), nextCursor: z.string().nullable() });
 

@@ -21,6 +21,10 @@ export interface RouteInput<P, Q, B> {
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: 'get' | 'put' | 'post' | 'patch' | 'delete';
   path: string;
+  /** Unique name of the operation in the OpenAPI document (and the generated client). */
+  operationId: string;
+  /** The area the route belongs to, for grouping in the docs. */
+  tag: RouteTag;
   summary: string;
   roles: readonly Role[];
   params?: P;
@@ -30,8 +34,10 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   rawBody?: Record<string, Record<string, unknown>>;
   /** Status of a successful answer (default 200). */
   status?: number;
-  /** Shape of a successful answer, for the OpenAPI document only (presenters.ts shapes it). */
-  response?: z.ZodType;
+  /** Shape of a successful answer (null: no body, 204); see responseSchemas.ts. */
+  response: z.ZodType | null;
+  /** Other successful statuses with their shapes (e.g. 201 for a created customer). */
+  otherResponses?: Record<number, z.ZodType>;
   /** Who is calling, when not (only) from the Authorization header (the event stream's ticket). */
   authenticate?: (ctx: Context & { state: PortalState }) => Promise<Caller>;
   /** A successful answer that is not JSON (its content type, for the OpenAPI document). */
@@ -40,6 +46,9 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   description?: string;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
+
+export const ROUTE_TAGS = ['host sync', 'administrators', 'chats', 'community', 'me', 'operators', 'jobs', 'web client'] as const;
+export type RouteTag = (typeof ROUTE_TAGS)[number];
 
 export type AnyRouteSpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 
@@ -104,6 +113,9 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'q
 export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: string; version: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
   const jsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+  const outputSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'output', unrepresentable: 'any' });
+  const answer = (s: z.ZodType | null) =>
+    s ? { description: 'success', content: { 'application/json': { schema: outputSchema(s) } } } : { description: 'success, no body' };
   for (const route of routes) {
     // `:name` is a parameter; an escaped colon (`customers\\:import`) is part of the path.
     const path = route.path.replace(/(?<!\\):([A-Za-z]+)/g, '{$1}').replace(/\\/g, '');
@@ -119,6 +131,8 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
     }
     paths[path] ??= {};
     paths[path][route.method] = {
+      operationId: route.operationId,
+      tags: [route.tag],
       summary: route.summary,
       description: `Roles: ${route.roles.join(', ')}${route.description ? `. ${route.description}` : ''}`,
       security: [{ bearer: [] }],
@@ -128,12 +142,10 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
         ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: route.rawBody } } } } }
         : {}),
       responses: {
-        [String(route.status ?? 200)]: route.produces
+        [String(route.status ?? (route.response || route.produces ? 200 : 204))]: route.produces
           ? { description: 'success', content: { [route.produces]: { schema: { type: 'string' } } } }
-          : {
-              description: 'success',
-              ...(route.response ? { content: { 'application/json': { schema: z.toJSONSchema(route.response, { io: 'output', unrepresentable: 'any' }) } } } : {}),
-            },
+          : answer(route.response),
+        ...Object.fromEntries(Object.entries(route.otherResponses ?? {}).map(([status, s]) => [status, answer(s)])),
         default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
@@ -141,6 +153,7 @@ export function openApiDocument(routes: readonly AnyRouteSpec[], info: { title: 
   return {
     openapi: '3.1.0',
     info,
+    tags: ROUTE_TAGS.map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

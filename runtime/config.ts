@@ -75,6 +75,24 @@ const envSchema = z
     LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(25000).default(20000),
     /** Open streams one caller may hold at once, across every API process; one more answers 429. */
     LIVE_MAX_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(100).default(5),
+    /**
+     * The web client's development sign-in (/chat/dev-token mints a token for any person): for the
+     * demo and the browser tests only; refused when NODE_ENV is production.
+     */
+    WEB_CLIENT_DEV_LOGIN: z.enum(['true', 'false']).default('false'),
+    /** Origins whose pages may show the web client in an iframe (CSP frame-ancestors), space-separated. */
+    WEB_CLIENT_FRAME_ANCESTORS: z
+      .string()
+      .regex(/^(\s*(https?:\/\/[A-Za-z0-9.-]+(:\d+)?|'self')\s*)*$/, "origins such as https://portal.example.org, or 'self'")
+      .default("'self'"),
+    /**
+     * Host portal origins whose pages may call the API from the browser (the <coworking-chat>
+     * element on another origin): CORS for exactly these, space-separated. Empty: none.
+     */
+    WEB_CLIENT_ALLOWED_ORIGINS: z
+      .string()
+      .regex(/^(\s*https?:\/\/[A-Za-z0-9.-]+(:\d+)?\s*)*$/, 'origins such as https://portal.example.org, space-separated')
+      .default(''),
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -94,6 +112,9 @@ const envSchema = z
         path: ['PORTAL_JWT_PUBLIC_KEY'],
         message: `required when PORTAL_JWT_ALGORITHM is ${env.PORTAL_JWT_ALGORITHM}`,
       });
+    }
+    if (env.WEB_CLIENT_DEV_LOGIN === 'true' && env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['WEB_CLIENT_DEV_LOGIN'], message: 'must not be true when NODE_ENV is production' });
     }
   });
 
@@ -121,6 +142,7 @@ export interface Config {
   customerImport: { maxRows: number; maxBytes: number };
   synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
   live: { heartbeatMs: number; maxStreamsPerCaller: number };
+  webClient: { devLogin: boolean; frameAncestors: string; allowedOrigins: string[] };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     customerImport: { maxRows: e.IMPORT_MAX_ROWS, maxBytes: e.IMPORT_MAX_BYTES },
     synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },
     live: { heartbeatMs: e.LIVE_HEARTBEAT_MS, maxStreamsPerCaller: e.LIVE_MAX_STREAMS_PER_CALLER },
+    webClient: { devLogin: e.WEB_CLIENT_DEV_LOGIN === 'true' && e.NODE_ENV !== 'production', frameAncestors: e.WEB_CLIENT_FRAME_ANCESTORS.trim() || "'self'", allowedOrigins: e.WEB_CLIENT_ALLOWED_ORIGINS.split(/\s+/).filter(Boolean) },
   };
 }
 

@@ -4,8 +4,12 @@
 #  - Synapse from PyPI into a cached virtualenv (synapse/install.sh)
 #  - redis-server (Debian package) unless REDIS_URL is set
 #  - FerretDB from the Go module proxy unless MONGODB_URI is set (the offline MongoDB)
+#  - the web client's bundle (web/dist, served by the portal API at /chat/) when its sources changed
+#  - Debian's Chromium for the browser tests and screenshots (scripts/install-chromium.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Browser tests use Debian's Chromium (scripts/install-chromium.sh); no package may download a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 stamp=node_modules/.setup-stamp
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "setup: installing npm packages" >&2
@@ -17,3 +21,9 @@ node_bin="$PWD/node_modules/.bin/node"
 bash synapse/install.sh >/dev/null
 [ -n "${REDIS_URL:-}" ] || bash scripts/install-redis.sh >/dev/null
 [ -n "${MONGODB_URI:-}" ] || bash scripts/install-ferretdb.sh >/dev/null
+# The web client: rebuilt when a source, its config or the lockfile is newer than the bundle.
+if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.mts package-lock.json -newer web/dist/index.html -print -quit)" ]; then
+  echo "setup: building the web client" >&2
+  "$node_bin" node_modules/vite/bin/vite.js build --config web/vite.config.mts --logLevel warn >&2
+fi
+bash scripts/install-chromium.sh >/dev/null

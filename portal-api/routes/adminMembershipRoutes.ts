@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { removeNetworkAdministrator } from '../../provisioning';
+import { administratorRemovalSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -8,6 +9,9 @@ export function adminMembershipRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/networks/:nid/admins/:aid',
+      operationId: 'removeAdministrator',
+      tag: 'host sync',
+      response: administratorRemovalSchema,
       summary:
         "Remove an administrator (202 {jobId}): they lose access at once, and a job removes them from the network's support rooms",
       roles: ['service', 'operator'],

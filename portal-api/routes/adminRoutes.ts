@@ -11,6 +11,7 @@ import {
 import { announceFeatures, toggleChats } from '../../provisioning';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
 import { findAdministrator, findNetwork, updateNetworkSettings } from '../../store';
+import { chatListSchema, chatWithParticipantsSchema, customerSearchSchema, notificationPageSchema, settingsSchema, unreadCountSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 import { actorOf, pageQuery } from '../routeInputs';
@@ -38,6 +39,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/networks/:nid/settings',
+      operationId: 'getNetworkSettings',
+      tag: 'administrators',
+      response: settingsSchema,
       summary: "The network's chat settings: chats toggle, community visibility, attachment policy, notifications",
       roles: ['admin'],
       params: networkParams,
@@ -52,6 +56,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'patch',
       path: '/v1/networks/:nid/settings',
+      operationId: 'updateNetworkSettings',
+      tag: 'administrators',
+      response: settingsSchema,
       summary: 'Change chat settings; only the fields sent change',
       roles: ['admin'],
       params: networkParams,
@@ -110,6 +117,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/networks/:nid/customers',
+      operationId: 'searchCustomers',
+      tag: 'administrators',
+      response: customerSearchSchema,
       summary: 'Search customers (members and non-members) by name, for "New chat"',
       roles: ['admin'],
       params: networkParams,
@@ -125,6 +135,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/networks/:nid/chats',
+      operationId: 'listSupportInbox',
+      tag: 'administrators',
+      response: chatListSchema,
       summary: "The network's support inbox, newest activity first, with this administrator's unread counts",
       roles: ['admin'],
       params: networkParams,
@@ -139,6 +152,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/networks/:nid/chats',
+      operationId: 'openSupportChatWithCustomer',
+      tag: 'administrators',
+      response: chatWithParticipantsSchema,
       summary: 'Open (or return the existing) support conversation with a customer',
       roles: ['admin'],
       params: networkParams,
@@ -153,6 +169,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/networks/:nid/notifications',
+      operationId: 'listNotifications',
+      tag: 'administrators',
+      response: notificationPageSchema,
       summary: "This administrator's in-app notifications, newest first, with the unread count",
       roles: ['admin'],
       params: networkParams,
@@ -172,6 +191,9 @@ export function adminRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/networks/:nid/notifications/read',
+      operationId: 'markNotificationsRead',
+      tag: 'administrators',
+      response: unreadCountSchema,
       summary: 'Mark notifications read: the given ids, or all of them',
       roles: ['admin'],
       params: networkParams,

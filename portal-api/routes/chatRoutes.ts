@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
 import { attachmentPolicyOf, chatListPage, checkAttachmentType, isValidReactionKey, participantsOf, REACTION_KEY_MAX_CHARACTERS, resolveChatPath } from '../../appservice';
+import { chatListSchema, chatSchema, chatWithParticipantsSchema, readPositionSchema, sentAttachmentSchema, sentMessageSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
 import { chatListView, chatView, chatWithParticipantsView, messagePageSchema, messagePageView, messageSchema, messageView, readMarkersView } from '../presenters';
@@ -38,6 +39,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats',
+      operationId: 'listChats',
+      tag: 'chats',
+      response: chatListSchema,
       summary: "This customer's conversations (direct and support), newest activity first, with unread counts",
       roles: ['customer'],
       query: pageQuery,
@@ -51,6 +55,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats',
+      operationId: 'openDirectChat',
+      tag: 'chats',
+      response: chatSchema,
       summary: 'Open (or return the existing) direct conversation with another customer, if the rules allow',
       roles: ['customer'],
       body: z.strictObject({
@@ -73,6 +80,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/support',
+      operationId: 'openSupportChat',
+      tag: 'chats',
+      response: chatSchema,
       summary: "Open (or return) this customer's conversation with the network's administrators",
       roles: ['customer'],
       handler: async ({ caller }) => {
@@ -84,6 +94,11 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId',
+      operationId: 'getChat',
+      tag: 'chats',
+      response: chatWithParticipantsSchema.extend({
+        readMarkers: z.array(z.object({ participant: z.object({ kind: z.enum(['customer', 'admin']), id: z.string() }), messageId: z.string(), readAt: z.string() })),
+      }),
       summary: 'Conversation details, participants, its Matrix room id and how far each participant has read (readMarkers)',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -98,6 +113,8 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId/messages',
+      operationId: 'listMessages',
+      tag: 'chats',
       summary: 'Messages, newest first; redacted ones are gone',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -116,6 +133,8 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/messages',
+      operationId: 'sendMessage',
+      tag: 'chats',
       summary: 'Send text, optionally as a reply (`replyTo`: a message id of this conversation); the same txnId never creates a second message',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -140,6 +159,8 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'patch',
       path: '/v1/chats/:chatId/messages/:messageId',
+      operationId: 'patchChatsMessages',
+      tag: 'chats',
       summary: "Edit one's own text message (a Matrix m.replace); answers the message in its new version. Another's message: 403",
       roles: ['customer', 'admin'],
       params: messageParams,
@@ -155,6 +176,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/chats/:chatId/messages/:messageId/reactions/:key',
+      operationId: 'putChatsMessagesReactions',
+      tag: 'chats',
+      response: null,
       summary: "Add the caller's reaction (key: one emoji, or text of at most 16 characters, URL-encoded); idempotent",
       roles: ['customer', 'admin'],
       params: messageParams.extend({ key: reactionKey }),
@@ -170,6 +194,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/chats/:chatId/messages/:messageId/reactions/:key',
+      operationId: 'deleteChatsMessagesReactions',
+      tag: 'chats',
+      response: null,
       summary: "Remove the caller's reaction (a Matrix redaction); removing one that is not there is not an error",
       roles: ['customer', 'admin'],
       params: messageParams.extend({ key: reactionKey }),
@@ -185,6 +212,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/chats/:chatId/messages/:messageId',
+      operationId: 'unsendMessage',
+      tag: 'chats',
+      response: null,
       summary: "Unsend one's own message (a Matrix redaction); it disappears for everyone",
       roles: ['customer', 'admin'],
       params: messageParams,
@@ -199,6 +229,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/read',
+      operationId: 'markChatRead',
+      tag: 'chats',
+      response: readPositionSchema,
       summary: 'Mark the conversation read up to a message (Matrix read receipt and fully-read marker)',
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -213,6 +246,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/typing',
+      operationId: 'postChatsTyping',
+      tag: 'chats',
+      response: null,
       summary: "The caller is (not) typing: their virtual user's typing in the room (Matrix clients show it) and a typing event on the participants' streams",
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -228,6 +264,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/chats/:chatId/attachments',
+      operationId: 'sendAttachment',
+      tag: 'chats',
+      response: sentAttachmentSchema,
       summary: "Send a file (multipart field `file`, plus `txnId`), checked by content against the network's attachment policy",
       roles: ['customer', 'admin'],
       params: chatParams,
@@ -258,6 +297,9 @@ export function chatRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/chats/:chatId/media/:mediaId',
+      operationId: 'downloadMedia',
+      tag: 'chats',
+      response: null,
       summary: 'Download an attachment of this conversation (participants only), streamed',
       roles: ['customer', 'admin'],
       params: chatParams.extend({ mediaId: mediaIdSchema }),

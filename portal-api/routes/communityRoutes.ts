@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { communityPage } from '../../appservice';
+import { communityPageSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
 import { personView } from '../presenters';
@@ -9,6 +10,9 @@ export function communityRoutes() {
     defineRoute({
       method: 'get',
       path: '/v1/community',
+      operationId: 'listCommunity',
+      tag: 'community',
+      response: communityPageSchema,
       summary: 'People this customer may browse and message (community visibility and privacy), by name',
       roles: ['customer'],
       query: pageQuery.extend({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deprovisionCustomer } from '../../provisioning';
+import { customerRemovalSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -8,6 +9,9 @@ export function customerDeprovisionRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/networks/:nid/customers/:cid',
+      operationId: 'deprovisionCustomer',
+      tag: 'host sync',
+      response: customerRemovalSchema,
       summary:
         'Deprovision a customer (202 {jobId}): deactivated at once, then removed from their rooms and their Matrix account closed; with erase=true their messages are redacted and their profile erased',
       roles: ['service', 'operator'],

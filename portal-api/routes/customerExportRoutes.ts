@@ -25,6 +25,9 @@ export function customerExportRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/networks/:nid/customers/:cid/export',
+      operationId: 'postNetworksCustomersExport',
+      tag: 'host sync',
+      response: z.object({ jobId: z.string(), exportId: z.string(), download: z.string() }),
       summary: "Export a customer's data (202 {jobId, exportId}): every message they sent, their conversations, settings and blocks, as one JSON document",
       roles: ['service', 'operator'],
       status: 202,
@@ -41,6 +44,10 @@ export function customerExportRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/exports/:exportId',
+      operationId: 'getExports',
+      tag: 'host sync',
+      response: null,
+      produces: 'application/json',
       summary: 'Download a finished export (application/json), once, by whoever asked for it; 410 once downloaded or expired',
       roles: ['service', 'operator'],
       params: z.strictObject({ exportId: z.string().min(1).max(100) }),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ForbiddenError, NotFoundError, type Config } from '../../runtime';
 import { verifyBearer } from '../auth';
 import { importCustomers } from '../../provisioning';
+import { importAcceptedSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -45,6 +46,9 @@ export function customerImportRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/networks/:nid/customers\\:import',
+      operationId: 'importCustomers',
+      tag: 'host sync',
+      response: importAcceptedSchema,
       summary:
         'Bulk upsert of customers as one queued job (202 {jobId}); invalid rows are reported with their reasons by GET /v1/jobs/:jobId while the valid ones are provisioned',
       roles: IMPORT_ROLES,

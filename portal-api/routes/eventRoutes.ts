@@ -19,6 +19,9 @@ export function eventRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/me/event-ticket',
+      operationId: 'postMeEventTicket',
+      tag: 'me',
+      response: z.object({ ticket: z.string(), expiresIn: z.number().int() }),
       summary: `A single-use ticket (valid ${TICKET_TTL_SECONDS} s) that opens GET /v1/events?ticket= without an Authorization header (browsers' EventSource)`,
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
@@ -31,6 +34,9 @@ export function eventRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/events',
+      operationId: 'getEvents',
+      tag: 'me',
+      response: null,
       summary: 'The caller\'s live events (text/event-stream): message.created, message.updated, message.deleted, chat.created, chat.updated, chat.read, typing, features.changed, notification.created, resync',
       description:
         'Authenticate with `Authorization: Bearer` or a `ticket` from POST /v1/me/event-ticket (used once). Each event has `id:` (increasing per caller), `event:` (the type) and `data:` (JSON: the object the REST routes return, plus chatId). ' +

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COMMUNITY_VISIBILITIES } from '../../appservice';
 import { recordBooking, recordFeedPost, removeFeedPost, syncAdministrator, syncCustomer, syncLocation, syncNetwork } from '../../provisioning';
 import { customerView, networkView } from '../presenters';
+import { bookingSchema, feedPostSchema, locationSchema, networkSchema, syncedAdministratorSchema, syncedCustomerSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -17,6 +18,9 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/networks/:nid',
+      operationId: 'putNetwork',
+      tag: 'host sync',
+      response: networkSchema,
       summary: 'Create or update a network',
       roles: SYNC_ROLES,
       params: networkParams,
@@ -31,6 +35,9 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/networks/:nid/locations/:lid',
+      operationId: 'putLocation',
+      tag: 'host sync',
+      response: locationSchema,
       summary: 'Create or update a location',
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, lid: hostIdSchema }),
@@ -44,6 +51,10 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/networks/:nid/customers/:cid',
+      operationId: 'putCustomer',
+      tag: 'host sync',
+      response: syncedCustomerSchema,
+      otherResponses: { 201: syncedCustomerSchema },
       summary: 'Create or update a customer; queues provisioning of their virtual user',
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, cid: hostIdSchema }),
@@ -73,6 +84,9 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/networks/:nid/admins/:aid',
+      operationId: 'putAdministrator',
+      tag: 'host sync',
+      response: syncedAdministratorSchema,
       summary: 'Create or update an administrator',
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, aid: hostIdSchema }),
@@ -95,6 +109,9 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/networks/:nid/feed-posts/:pid',
+      operationId: 'putFeedPost',
+      tag: 'host sync',
+      response: feedPostSchema,
       summary: 'Record a Feed post (opens a chat path to its author and makes the author visible)',
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, pid: hostIdSchema }),
@@ -108,6 +125,9 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/networks/:nid/feed-posts/:pid',
+      operationId: 'deleteFeedPost',
+      tag: 'host sync',
+      response: null,
       summary: 'Remove a Feed post',
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, pid: hostIdSchema }),
@@ -120,6 +140,9 @@ export function hostSyncRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/networks/:nid/bookings/:bid',
+      operationId: 'putBooking',
+      tag: 'host sync',
+      response: bookingSchema,
       summary: 'Record a booking (a shared booking opens chat paths between its participants)',
       roles: SYNC_ROLES,
       params: z.object({ nid: hostIdSchema, bid: hostIdSchema }),

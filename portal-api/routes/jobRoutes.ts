@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../runtime';
 import { describeJob } from '../../provisioning';
+import { jobSchema } from '../responseSchemas';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -9,6 +10,9 @@ export function jobRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/jobs/:jobId',
+      operationId: 'getJob',
+      tag: 'jobs',
+      response: jobSchema,
       summary: 'A provisioning job: state, progress (0-100), failures with their reasons (import rows), result',
       roles: ['service', 'admin', 'operator'],
       params: z.object({ jobId: z.string().min(1).max(300) }),

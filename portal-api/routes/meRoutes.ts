@@ -1,4 +1,6 @@
 import { ForbiddenError, NotFoundError } from '../../runtime';
+import { featuresSchema, matrixSessionSchema } from '../responseSchemas';
+import { attachmentPolicyOf } from '../../appservice';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 import { actorOf } from '../routeInputs';
@@ -11,18 +13,24 @@ export function meRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/me/features',
-      summary: 'Whether to show the Chats icon and the Community page',
+      operationId: 'getFeatures',
+      tag: 'me',
+      response: featuresSchema,
+      summary: 'Whether to show the Chats icon and the Community page, and the attachment policy to show before an upload',
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
         const network = await findNetwork(caller.networkId!);
         if (!network) throw new NotFoundError('network');
-        return { chats: network.chatsEnabled, communityVisibility: network.communityVisibility };
+        return { chats: network.chatsEnabled, communityVisibility: network.communityVisibility, attachments: attachmentPolicyOf(network) };
       },
     }),
 
     defineRoute({
       method: 'post',
       path: '/v1/me/matrix-session',
+      operationId: 'createMatrixSession',
+      tag: 'me',
+      response: matrixSessionSchema,
       summary: 'A Matrix session for the caller, so the same person can use any Matrix client',
       roles: ['customer', 'admin'],
       handler: async ({ caller }) => {
@@ -43,6 +51,9 @@ export function meRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/me/matrix-session',
+      operationId: 'deleteMeMatrixSession',
+      tag: 'me',
+      response: null,
       summary: 'Log the Matrix session of POST /v1/me/matrix-session out: its access token stops working (204)',
       roles: ['customer', 'admin'],
       status: 204,

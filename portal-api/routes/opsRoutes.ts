@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toggleChats } from '../../provisioning';
 import { checkHealth } from '../healthCheck';
+import { chatsToggleSchema, healthSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -9,6 +10,10 @@ export function opsRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/ops/health',
+      operationId: 'getHealth',
+      tag: 'operators',
+      response: healthSchema,
+      otherResponses: { 503: healthSchema },
       summary: 'Synapse, appservice (ping), MongoDB, Redis and queues: each up/down with latency (503 when any is down)',
       roles: ['operator'],
       handler: async ({ ctx }) => {
@@ -24,6 +29,9 @@ export function opsRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/ops/networks/:nid/chats',
+      operationId: 'setNetworkChats',
+      tag: 'operators',
+      response: chatsToggleSchema,
       summary: "The network's chats toggle, for operators",
       roles: ['operator'],
       params: z.object({ nid: hostIdSchema }),

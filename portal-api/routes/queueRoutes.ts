@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { NotFoundError } from '../../runtime';
 import { describeQueue, retryFailedJobs, NOTIFICATION_DELIVERY_QUEUE } from '../../provisioning';
+import { queuesSchema, retriedSchema } from '../responseSchemas';
 import { defineRoute } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
@@ -30,6 +31,9 @@ export function queueRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/ops/queues',
+      operationId: 'listQueues',
+      tag: 'operators',
+      response: queuesSchema,
       summary: 'Counts per queue and state, and the latest failed jobs with their reasons',
       roles: ['operator'],
       handler: async () => ({ queues: await Promise.all(operatedQueues(deps).map((q) => describeQueue(q))) }),
@@ -38,6 +42,9 @@ export function queueRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/ops/queues/:queue/retry',
+      operationId: 'retryQueueJobs',
+      tag: 'operators',
+      response: retriedSchema,
       summary: 'Retry failed jobs of a queue: all of them, or those in jobIds',
       roles: ['operator'],
       params: z.object({ queue: z.string().min(1).max(100) }),

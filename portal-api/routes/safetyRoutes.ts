@@ -7,6 +7,21 @@ import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
 import type { PortalDeps } from '../portalDeps';
 
+const reportSchema = z.object({
+  id: z.string(),
+  status: z.enum(['open', 'resolved', 'dismissed']),
+  source: z.enum(['portal', 'matrix']),
+  reason: z.enum(REPORT_REASONS),
+  details: z.string().nullable(),
+  reporterId: z.string(),
+  customerId: z.string().nullable(),
+  chatId: z.string().nullable(),
+  messageId: z.string().nullable(),
+  messageText: z.string().nullable(),
+  createdAt: z.string(),
+  actions: z.array(z.object({ adminId: z.string(), at: z.string(), status: z.string(), action: z.string().nullable() })),
+});
+
 function reportView(r: ReportDoc) {
   return {
     id: r._id,
@@ -42,6 +57,9 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/me/blocks',
+      operationId: 'getMeBlocks',
+      tag: 'me',
+      response: z.object({ blocks: z.array(z.object({ customerId: z.string(), blockedAt: z.string() })) }),
       summary: 'The customers the caller blocks, newest first',
       roles: ['customer'],
       handler: async ({ caller }) => {
@@ -53,6 +71,9 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'put',
       path: '/v1/me/blocks/:customerId',
+      operationId: 'putMeBlocks',
+      tag: 'me',
+      response: null,
       summary: 'Block a customer of the network (idempotent; 204). Administrators cannot be blocked',
       roles: ['customer'],
       params: blockParams,
@@ -72,6 +93,9 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'delete',
       path: '/v1/me/blocks/:customerId',
+      operationId: 'deleteMeBlocks',
+      tag: 'me',
+      response: null,
       summary: 'Unblock a customer (idempotent; 204): everything is as it was before the block; 404 for an unknown customer',
       roles: ['customer'],
       params: blockParams,
@@ -85,6 +109,9 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/reports',
+      operationId: 'postReports',
+      tag: 'me',
+      response: z.object({ id: z.string() }),
       summary: 'Report a person or a message (201 {id}); the network\'s administrators are notified, the reported person is not told',
       roles: ['customer'],
       status: 201,
@@ -106,6 +133,9 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'get',
       path: '/v1/networks/:nid/reports',
+      operationId: 'getNetworksReports',
+      tag: 'administrators',
+      response: z.object({ reports: z.array(reportSchema), nextCursor: z.string().nullable() }),
       summary: "The network's reports, newest first (from the portal and from Matrix clients), with the reported message's text",
       roles: ['admin'],
       params: z.strictObject({ nid: hostIdSchema }),
@@ -127,6 +157,9 @@ export function safetyRoutes(deps: PortalDeps) {
     defineRoute({
       method: 'patch',
       path: '/v1/networks/:nid/reports/:reportId',
+      operationId: 'patchNetworksReports',
+      tag: 'administrators',
+      response: reportSchema,
       summary: 'Resolve or dismiss a report; optionally remove the message for everyone or suspend (or lift the suspension of) the customer\'s chats',
       roles: ['admin'],
       params: z.strictObject({ nid: hostIdSchema, reportId: z.string().min(1).max(100) }),

@@ -4,7 +4,7 @@
  */
 export const DEMO_NETWORK = 'demo';
 
-export async function seedDemoNetwork(apiUrl: string, serviceToken: string): Promise<void> {
+export async function seedDemoNetwork(apiUrl: string, serviceToken: string, adminToken?: string): Promise<void> {
   const put = async (path: string, body: unknown) => {
     const res = await fetch(apiUrl + path, {
       method: 'PUT',
@@ -25,4 +25,13 @@ export async function seedDemoNetwork(apiUrl: string, serviceToken: string): Pro
   ];
   for (const { id, ...c } of customers) await put(`${n}/customers/${id}`, { ...c, status: 'active' });
   await put(`${n}/admins/admin-1`, { displayName: 'Erin (Community Manager)' });
+  if (adminToken) {
+    // Attachments are off until a network allows some types: the demo allows the usual ones.
+    const res = await fetch(`${apiUrl}${n}/settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ attachments: { allowedTypes: ['application/pdf', 'image/png', 'image/jpeg'], maxBytes: 10 * 1024 * 1024 } }),
+    });
+    if (!res.ok) throw new Error(`seeding the attachment policy: ${res.status} ${await res.text()}`);
+  }
 }

@@ -27,6 +27,8 @@ describe('configuration', () => {
     expect(config.portalApi.port).toBe(8080);
     expect(config.appservice.url).toBe('http://127.0.0.1:9000');
     expect(config.synapse.publicUrl).toBe('http://127.0.0.1:8008');
+    // The web client's development sign-in is off unless asked for; framing only by this origin.
+    expect(config.webClient).toEqual({ devLogin: false, frameAncestors: "'self'", allowedOrigins: [] });
   });
 
   test.each([
@@ -41,6 +43,9 @@ describe('configuration', () => {
     ['REDIS_URL', { REDIS_URL: undefined }, /REDIS_URL: is required/],
     ['SYNAPSE_URL', { SYNAPSE_URL: 'not a url' }, /SYNAPSE_URL/],
     ['MATRIX_DOMAIN', { MATRIX_DOMAIN: 'Chat.Example.org' }, /MATRIX_DOMAIN: a lowercase server name/],
+    ['WEB_CLIENT_DEV_LOGIN', { WEB_CLIENT_DEV_LOGIN: 'true', NODE_ENV: 'production' }, /WEB_CLIENT_DEV_LOGIN: must not be true when NODE_ENV is production/],
+    ['WEB_CLIENT_FRAME_ANCESTORS', { WEB_CLIENT_FRAME_ANCESTORS: "* 'unsafe-inline'" }, /WEB_CLIENT_FRAME_ANCESTORS: origins such as/],
+    ['WEB_CLIENT_ALLOWED_ORIGINS', { WEB_CLIENT_ALLOWED_ORIGINS: '*' }, /WEB_CLIENT_ALLOWED_ORIGINS: origins such as/],
   ])('a bad %s stops the start with a message naming it', (key, change, message) => {
     const err = errorOf({ ...valid, ...change });
     expect(err.key).toBe(key);
