@@ -11,9 +11,9 @@ module.exports = {
   globalTeardown: '<rootDir>/tests/support/globalTeardown.ts',
   // Service logs to files in the test data directory, kept and named when a test fails.
   setupFilesAfterEnv: ['<rootDir>/tests/support/quietOutput.ts'],
-  // Every test's name in the output (CI shows which browser tests ran and which wait for routes).
-  verbose: true,
-  reporters: ['default', '<rootDir>/tests/support/logsReporter.js'],
+  // One line per file, except the browser tests: each of those by name (browserTestNames.js).
+  verbose: false,
+  reporters: ['default', '<rootDir>/tests/support/logsReporter.js', '<rootDir>/tests/support/browserTestNames.js'],
   testTimeout: 120000,
   // Matrix-side tests share one Synapse; run files one after another (2-core machines anyway).
   maxWorkers: 1,

@@ -294,6 +294,12 @@ export class ChatStore {
   private upsertChat(chat: ChatSummary): void {
     const others = this.chats.value.filter((c) => c.id !== chat.id);
     const previous = this.chats.value.find((c) => c.id === chat.id);
+    // A chat this list does not hold yet comes without its participants' names on the stream: the
+    // list is read again (one request), so it is shown as the REST list shows it.
+    if (!previous && !Array.isArray((chat as { participants?: unknown }).participants)) {
+      void this.loadChats();
+      return;
+    }
     const merged = { ...previous, ...chat } as ChatSummary;
     this.chats.value = [merged, ...others].sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
   }
