@@ -169,6 +169,13 @@ describe('a Matrix client follows the same rules as the portal', () => {
       expect(await refusedInvite(people.bob!, userId('carol'))).toBe('Chats are disabled for this network.');
     } finally {
       await s.api('PATCH', `/v1/networks/${net}/settings`, admin, { chatsEnabled: true });
+      // Matrix clients may send again once the fan-out has restored the rooms (README, "Chats turned
+      // back on"): the tests below use Matrix clients in those rooms.
+      const queue = s.all.portalApi.deps.queue.queue;
+      await eventually('the chats fan-out finished', async () => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(counts).every((n) => n === 0);
+      }, 60000);
     }
   });
 
