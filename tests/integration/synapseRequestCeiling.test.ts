@@ -1,7 +1,7 @@
 import { createRootLogger } from '../../runtime';
 import { loadRegistration, MatrixApi, startAppservice, virtualUserId, virtualUserLocalpart, type AppserviceHandle } from '../../appservice';
 import { createProducerConnection, ProvisioningQueue, startProvisioningWorker, type ProvisioningWorkerHandle } from '../../provisioning';
-import { connectDatabase, disconnectDatabase, upsertLocation, upsertNetwork, writeCustomerBatch } from '../../store';
+import { connectDatabase, disconnectDatabase, upsertLocation, upsertNetwork, writeCustomerBatch, markCustomersProvisioned } from '../../store';
 import { eventually, testConfig, uniqueId } from '../support/harness';
 import { provisioningEnv } from '../support/provisioningHelpers';
 import { startSynapseFaultProxy, type SynapseFaultProxy } from '../support/synapseFaultProxy';
@@ -55,6 +55,8 @@ describe('the workers stay under the configured Synapse request rate', () => {
     // The members' Matrix accounts, registered directly (not through the worker, not counted).
     const direct = new MatrixApi(process.env.SYNAPSE_URL!, loadRegistration(config.appservice.registrationPath, { production: false }).asToken);
     for (const r of rows) await direct.registerVirtualUser(virtualUserLocalpart({ kind: 'customer', networkId: net, id: r.customerId }));
+    // Registered: what their own provisioning would have recorded (placement leaves unregistered people to it).
+    await markCustomersProvisioned(net, rows.map((r) => ({ customerId: r.customerId, version: 1 })));
 
     const before = proxy.requests.length;
     const jobId = await queue.placeInSpaces(net);
