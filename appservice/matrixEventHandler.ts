@@ -12,6 +12,7 @@ import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
 import { MatrixChatsOff } from './domain/matrixChatsOff';
 import { MatrixNames } from './domain/matrixNames';
 import { moveReadMarker } from './domain/readMarkers';
+import { openEmailDigestWindows } from './domain/emailDigests';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
 import { IndexedMessageModel } from '../store';
 
@@ -94,6 +95,7 @@ export class MatrixEventHandler implements TransactionHandlers {
     const indexed = await indexMessage(event, this.domain);
     if (!indexed) return;
     await recordSupportMessageNotification(event, this.domain, indexed.conversation);
+    await openEmailDigestWindows(event, this.domain, indexed.conversation);
     this.changed(indexed.change);
   }
 

@@ -38,6 +38,7 @@ Coworking chat is running.
   Synapse         ${config.synapse.url}   (server name ${config.matrixDomain}; log ${stack.synapse.logPath})
   MongoDB         ${stack.mongo.uri} (${stack.mongo.kind})
   Redis           ${stack.redis.url}
+  Email (Mailpit) ${stack.mail.webUrl ?? `SMTP_URL ${stack.mail.smtpUrl}`}   (the demo's notification emails; web UI)
   Configuration   ${envFile}
   Logs            ${logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}; errors also show here)
 

@@ -7,6 +7,7 @@ import { RateLimitedMatrixApi, SynapseRequestLimiter } from './synapseRequestLim
 import { SynapseAdminApi } from './synapseAdminApi';
 import { createProvisioningProcessor } from './jobs/provisioningJobs';
 import { startNotificationDelivery } from './jobs/notificationDelivery';
+import { startEmailDigests } from './jobs/emailDigests';
 import { closeWorker } from './workerShutdown';
 import { connectDatabase, disconnectDatabase } from '../store';
 
@@ -45,6 +46,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   const notificationDelivery = await startNotificationDelivery(connection, log.child({ module: 'notificationDelivery' }), {
     allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
   });
+  const emailDigests = await startEmailDigests(connection, log.child({ module: 'emailDigests' }), config);
   return {
     worker,
     stop: stopOnce(async () => {
@@ -52,6 +54,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
       shuttingDown = true;
       await closeWorker(worker, connection);
       await notificationDelivery.stop();
+      await emailDigests?.stop();
       await atMost(queue.close(), 1000);
       connection.disconnect();
       await disconnectDatabase();

@@ -4,6 +4,7 @@
 #  - Synapse from PyPI into a cached virtualenv (synapse/install.sh)
 #  - redis-server (Debian package) unless REDIS_URL is set
 #  - FerretDB from the Go module proxy unless MONGODB_URI is set (the offline MongoDB)
+#  - Mailpit from the Go module proxy unless SMTP_URL is set (the embedded mail server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=node_modules/.setup-stamp
@@ -17,3 +18,4 @@ node_bin="$PWD/node_modules/.bin/node"
 bash synapse/install.sh >/dev/null
 [ -n "${REDIS_URL:-}" ] || bash scripts/install-redis.sh >/dev/null
 [ -n "${MONGODB_URI:-}" ] || bash scripts/install-ferretdb.sh >/dev/null
+[ -n "${SMTP_URL:-}" ] || bash scripts/install-mailpit.sh >/dev/null

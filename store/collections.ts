@@ -14,6 +14,8 @@ import { LockedMatrixAccountModel } from './lockedMatrixAccounts';
 import { MessageEditModel } from './messageEdits';
 import { MessageReactionModel } from './messageReactions';
 import { NetworkModel } from './networks';
+import { NotificationSettingsModel } from './notificationSettings';
+import { EmailDigestModel } from './emailDigests';
 import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
 import { SentMessageModel } from './sentMessages';
@@ -41,6 +43,8 @@ export const COLLECTIONS = [
   SavedPowerLevelsModel,
   AdminNotificationModel,
   WebhookDeliveryModel,
+  NotificationSettingsModel,
+  EmailDigestModel,
   AttachmentModel,
   AttachmentSendModel,
   LockedMatrixAccountModel,
