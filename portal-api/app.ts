@@ -9,6 +9,8 @@ import type { PortalDeps } from './portalDeps';
 import { hostSyncRoutes } from './routes/hostSyncRoutes';
 import { chatRoutes } from './routes/chatRoutes';
 import { meRoutes } from './routes/meRoutes';
+import { notificationRoutes } from './routes/notificationRoutes';
+import { registerUnsubscribePage, unsubscribeOpenApi } from './unsubscribePage';
 import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
@@ -29,6 +31,7 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...communityRoutes(),
     ...chatRoutes(deps),
     ...meRoutes(deps),
+    ...notificationRoutes(deps),
     ...opsRoutes(deps),
     ...customerImportRoutes(deps),
     ...customerDeprovisionRoutes(deps),
@@ -45,10 +48,12 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   const routes = allRoutes(deps);
   const router = new Router();
   const openapi = openApiDocument(routes, { title: 'Coworking chat portal API', version: '1' });
+  Object.assign(openapi.paths, unsubscribeOpenApi());
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
   registerDocsPage(router);
+  registerUnsubscribePage(router, deps.services.config);
   registerRoutes(router, routes, {
     jwt: deps.services.config.jwt,
     rateLimit: callerRateLimit(deps.redis, deps.services.config.rateLimit),
