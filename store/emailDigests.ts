@@ -33,6 +33,8 @@ const emailDigestSchema = new Schema(
     status: { type: String, enum: EMAIL_DIGEST_STATUSES, default: 'pending' },
     /** Set when sending starts: the email covers messages up to here; later ones open a new window. */
     closedAt: { type: Date },
+    /** Why a window closed without an email (status nothing). */
+    nothingBecause: { type: String },
     attempts: { type: Number, default: 0 },
     lastError: { type: String },
     sentAt: { type: Date },

@@ -145,8 +145,8 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
     await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'closing', closedAt }, $inc: { attempts: 1 } });
   }
   const email = await digestContent({ ...digest, closedAt }, config);
-  if (!email) {
-    await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'nothing' } });
+  if ('nothing' in email) {
+    await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'nothing', nothingBecause: email.nothing } });
     return { nothing: true };
   }
   await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'sending' } });
@@ -164,7 +164,7 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
   return { sent: email.message.messageId };
 }
 
-/** The email of a closed window, or null when nothing in it is unread (or wanted) any more. */
+/** The email of a closed window, or why there is none (nothing unread or wanted any more). */
 async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config: Config) {
   const kind = digest.personKind as 'customer' | 'admin';
   const [settings, network, previous] = await Promise.all([
@@ -176,8 +176,10 @@ async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config
       .select({ closedAt: 1 })
       .lean(),
   ]);
-  if (!network || !settings.email || settings.emailEnabled === false) return null;
-  if (kind === 'customer' && (await findCustomer(digest.networkId, digest.personId))?.status !== 'active') return null;
+  if (!network) return { nothing: 'network gone' };
+  if (!settings.email) return { nothing: 'no address' };
+  if (settings.emailEnabled === false) return { nothing: 'email switched off' };
+  if (kind === 'customer' && (await findCustomer(digest.networkId, digest.personId))?.status !== 'active') return { nothing: 'not an active customer' };
   const me = virtualUserId({ kind, networkId: digest.networkId, id: digest.personId }, config.matrixDomain);
   const from = Math.max(new Date(digest.openedAt).getTime() - 1, previous?.closedAt ? new Date(previous.closedAt).getTime() : 0);
   const chats: DigestChat[] = [];
@@ -210,7 +212,7 @@ async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config
       ),
     });
   }
-  if (chats.length === 0) return null;
+  if (chats.length === 0) return { nothing: `nothing unread after ${new Date(from).toISOString()} in ${digest.chatIds.length} conversation(s) (read or muted)` };
   const expiresAt = new Date(Date.now() + config.email.linkTtlDays * 86400_000);
   const unsubscribeUrl = `${config.email.portalPublicUrl}/v1/email/unsubscribe?token=${signUnsubscribeToken(config.email.linkSecret!, digest.personKey, expiresAt)}`;
   const composed = composeDigestEmail({

@@ -1,6 +1,7 @@
 import * as sdk from 'matrix-js-sdk';
 import { EmailDigestModel, notificationSettingsId } from '../../store';
 import { startServices, eventually, type TestServices } from '../support/harness';
+import { freePort } from '../../scripts/stack/freePort';
 import { mailHeaders, mailMessage, mailTo } from '../support/mailpit';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 
@@ -19,7 +20,9 @@ describe('email notifications', () => {
   const address = (who: string) => `${who}.${n.net}@example.test`;
 
   beforeAll(async () => {
-    s = await startServices({ EMAIL_DELAY_UNIT_MS: String(UNIT_MS) });
+    // A known port, so the unsubscribe links in the emails point at this API.
+    const port = await freePort();
+    s = await startServices({ EMAIL_DELAY_UNIT_MS: String(UNIT_MS), PORTAL_API_PORT: String(port), PORTAL_PUBLIC_URL: `http://127.0.0.1:${port}` });
     n = await createNetwork(s, {
       customers: {
         alice: { displayName: 'Alice Andersen' },
@@ -64,7 +67,7 @@ describe('email notifications', () => {
     return eventually(
       `the email windows of ${kind} ${id} to settle`,
       async () => {
-        const windows = await EmailDigestModel.find({ personKey }).lean();
+        const windows = await EmailDigestModel.find({ personKey }).sort({ openedAt: 1 }).lean();
         return windows.length >= atLeast && windows.every((w) => ['sent', 'nothing', 'failed', 'uncertain'].includes(w.status)) ? windows : null;
       },
       30000,
@@ -129,16 +132,27 @@ describe('email notifications', () => {
     expect(headers['List-Unsubscribe']?.[0]).toMatch(new RegExp(`^<${s.baseUrl.replace(/[.]/g, '\\.')}/v1/email/unsubscribe\\?token=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+>`));
   });
 
-  test('messages after the email open a new window: the next email lists only them', async () => {
+  test('messages after the email open a new window: the next email lists only them, no message is in two emails', async () => {
     await send('bob', aliceChat, 'third, after the email');
-    const windows = await settledWindows('customer', 'alice', 2);
-    expect(windows.map((w) => w.status)).toEqual(['sent', 'sent']);
-    const mails = await mailTo(address('alice'));
-    expect(mails).toHaveLength(2);
-    const newest = await mailMessage(mails[0]!.ID);
+    const newest = await eventually(
+      'the email about the third message',
+      async () => {
+        for (const m of await mailTo(address('alice'))) {
+          const full = await mailMessage(m.ID);
+          if (full.Text.includes('third, after the email')) return full;
+        }
+        return null;
+      },
+      30000,
+    );
     expect(newest.Subject).toBe('1 new message in Chat with Bob <Bauer> & Co (Flex Offices)');
-    expect(newest.Text).toContain('third, after the email');
     expect(newest.Text).not.toContain('second message');
+    // A message indexed just after the first window closed (a busy machine) may open a window of
+    // its own; that window lists nothing the first email listed ("nothing"), never a second email.
+    const windows = await settledWindows('customer', 'alice', 2);
+    expect(windows.filter((w) => w.status === 'sent')).toHaveLength(2);
+    expect(windows.filter((w) => w.status !== 'sent').map((w) => w.status)).toEqual(windows.length > 2 ? ['nothing'] : []);
+    expect(await mailTo(address('alice'))).toHaveLength(2);
   });
 
   test('read in a Matrix client (read receipt) before the delay: no email', async () => {
