@@ -10,8 +10,8 @@ export interface MailpitHandle {
   /** Mailpit's web UI and HTTP API (`/api/v1/messages`); null for an external SMTP server. */
   webUrl: string | null;
   kind: 'external' | 'local';
-  /** Stops and starts the same server on the same ports and mailbox (fault tests). */
-  restart(downMs?: number, opts?: { kill?: boolean }): Promise<void>;
+  /** Stops and starts the same server on the same ports and mailbox (fault tests); `whileDown` runs while it is gone. */
+  restart(downMs?: number, opts?: { kill?: boolean; whileDown?: () => Promise<unknown> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +60,7 @@ export async function startMailpit(opts: { dataDir: string; externalSmtpUrl?: st
     kind: 'local',
     async restart(downMs = 500, restartOpts = {}) {
       await (restartOpts.kill ? proc.kill() : proc.stop());
-      await new Promise((r) => setTimeout(r, downMs));
+      await Promise.all([new Promise((r) => setTimeout(r, downMs)), restartOpts.whileDown?.()]);
       proc = await launch();
     },
     stop: () => proc.stop(),
