@@ -55,7 +55,7 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
 
   const settled: EmailDigestStatus[] = ['sent', 'nothing', 'uncertain', 'failed'];
   await eventually('every window settled', async () => (await EmailDigestModel.countDocuments({ networkId: net.net, status: { $nin: settled } })) === 0, 300000, 500);
-  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1 }).lean();
+  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1, attempts: 1 }).lean();
   const statusCount = (s: string) => windows.filter((w) => w.status === s).length;
 
   // What arrived, per address.
@@ -102,6 +102,8 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
       windowsSent: statusCount('sent'),
       windowsNothing: statusCount('nothing'),
       windowsUncertain: uncertain,
+      // Tried more than once: taken over after the kill, or retried after Mailpit's restart.
+      windowsRetried: windows.filter((w) => (w.attempts ?? 0) > 1).length,
     },
     problems,
   };

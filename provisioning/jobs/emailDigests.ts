@@ -141,9 +141,8 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
   if (digest.status !== 'queued' && digest.status !== 'closing' && digest.status !== 'pending') return { skipped: digest.status };
   // Closed from here on: a message arriving now opens the person's next window.
   const closedAt = digest.closedAt ? new Date(digest.closedAt) : new Date();
-  if (digest.status !== 'closing') {
-    await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'closing', closedAt }, $inc: { attempts: 1 } });
-  }
+  // Every attempt counts (a retry after an SMTP error or a crash too).
+  await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'closing', closedAt }, $inc: { attempts: 1 } });
   const email = await digestContent({ ...digest, closedAt }, config);
   if ('nothing' in email) {
     await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'nothing', nothingBecause: email.nothing } });
