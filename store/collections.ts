@@ -16,6 +16,7 @@ import { MessageReactionModel } from './messageReactions';
 import { NetworkModel } from './networks';
 import { NotificationSettingsModel } from './notificationSettings';
 import { EmailDigestModel } from './emailDigests';
+import { EmailDigestHeadModel } from './emailDigestHeads';
 import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
 import { SentMessageModel } from './sentMessages';
@@ -45,6 +46,7 @@ export const COLLECTIONS = [
   WebhookDeliveryModel,
   NotificationSettingsModel,
   EmailDigestModel,
+  EmailDigestHeadModel,
   AttachmentModel,
   AttachmentSendModel,
   LockedMatrixAccountModel,

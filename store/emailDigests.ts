@@ -31,6 +31,8 @@ const emailDigestSchema = new Schema(
     /** The conversations with messages in the window. */
     chatIds: { type: [String], default: [] },
     status: { type: String, enum: EMAIL_DIGEST_STATUSES, default: 'pending' },
+    /** The previous window's closedAt: what it covered is not listed again. */
+    coversAfter: { type: Date },
     /** Set when sending starts: the email covers messages up to here; later ones open a new window. */
     closedAt: { type: Date },
     /** Why a window closed without an email (status nothing). */

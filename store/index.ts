@@ -30,3 +30,4 @@ export { AttachmentModel, AttachmentSendModel } from './attachments';
 export { LockedMatrixAccountModel, recordMatrixAccountLocked, recordMatrixAccountUnlocked, isMatrixAccountLocked } from './lockedMatrixAccounts';
 export * from './notificationSettings';
 export * from './emailDigests';
+export * from './emailDigestHeads';

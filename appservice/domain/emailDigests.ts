@@ -4,6 +4,7 @@ import { parseVirtualUserId } from '../matrix/virtualUsers';
 import type { IndexedConversation } from './messageIndex';
 import {
   activeAdministrators,
+  EmailDigestHeadModel,
   EmailDigestModel,
   findCustomer,
   findNotificationSettings,
@@ -21,7 +22,9 @@ import {
  *
  * Events of one network are applied one at a time (transactionProcessor.ts lanes), and every
  * recipient of a conversation belongs to its network, so "find the open window, else create one"
- * does not race with itself. A replayed event finds the window it opened (same id).
+ * does not race with itself. The newest window is found through the person's head document
+ * (lookups by `_id` only, which FerretDB serves from an index). A replayed event finds the window
+ * it opened (same id).
  */
 
 interface Recipient {
@@ -38,13 +41,18 @@ export async function openEmailDigestWindows(event: MatrixEvent, domain: string,
     const settings = await findNotificationSettings(conversation.networkId, r.kind, r.id);
     if (!settings.email || settings.emailEnabled === false || (settings.mutedChatIds ?? []).includes(conversation._id)) continue;
     const personKey = settings._id;
-    const open = await EmailDigestModel.findOne({ personKey, status: { $in: OPEN_DIGEST_STATUSES } }).select({ chatIds: 1 }).lean();
-    if (open) {
-      if (!open.chatIds.includes(conversation._id)) await EmailDigestModel.updateOne({ _id: open._id }, { $addToSet: { chatIds: conversation._id } });
+    // The person's newest window, by `_id` lookups only (email_digest_heads).
+    const head = await EmailDigestHeadModel.findById(personKey).lean();
+    const newest = head ? await EmailDigestModel.findById(head.digestId).select({ chatIds: 1, status: 1, closedAt: 1 }).lean() : null;
+    if (newest && OPEN_DIGEST_STATUSES.includes(newest.status)) {
+      if (!newest.chatIds.includes(conversation._id)) await EmailDigestModel.updateOne({ _id: newest._id }, { $addToSet: { chatIds: conversation._id } });
       continue;
     }
+    const digestId = emailDigestId(personKey, event.event_id);
+    // A replayed event finds its own window (same id) as the newest: nothing changes.
+    if (newest?._id === digestId) continue;
     await EmailDigestModel.updateOne(
-      { _id: emailDigestId(personKey, event.event_id) },
+      { _id: digestId },
       {
         $setOnInsert: {
           personKey,
@@ -56,10 +64,13 @@ export async function openEmailDigestWindows(event: MatrixEvent, domain: string,
           chatIds: [conversation._id],
           status: 'pending',
           attempts: 0,
+          ...(newest?.closedAt ? { coversAfter: newest.closedAt } : {}),
         },
       },
       { upsert: true },
     );
+    // After the window exists: a crash in between leaves the old head, and the replay writes both.
+    await EmailDigestHeadModel.updateOne({ _id: personKey }, { $set: { digestId } }, { upsert: true });
   }
 }
 

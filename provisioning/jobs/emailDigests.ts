@@ -44,7 +44,7 @@ const JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 7 * 24 * 3600, count: 100000 },
   removeOnFail: { age: 30 * 24 * 3600 },
 };
-const RELAY_INTERVAL_MS = 250;
+const RELAY_INTERVAL_MS = 500;
 const RELAY_BATCH = 200;
 const SEND_CONCURRENCY = 8;
 
@@ -166,21 +166,14 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
 /** The email of a closed window, or why there is none (nothing unread or wanted any more). */
 async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config: Config) {
   const kind = digest.personKind as 'customer' | 'admin';
-  const [settings, network, previous] = await Promise.all([
-    findNotificationSettings(digest.networkId, kind, digest.personId),
-    findNetwork(digest.networkId),
-    // What the person's previous window already covered is not listed again.
-    EmailDigestModel.findOne({ personKey: digest.personKey, _id: { $ne: digest._id }, closedAt: { $lt: digest.closedAt } })
-      .sort({ closedAt: -1 })
-      .select({ closedAt: 1 })
-      .lean(),
-  ]);
+  const [settings, network] = await Promise.all([findNotificationSettings(digest.networkId, kind, digest.personId), findNetwork(digest.networkId)]);
   if (!network) return { nothing: 'network gone' };
   if (!settings.email) return { nothing: 'no address' };
   if (settings.emailEnabled === false) return { nothing: 'email switched off' };
   if (kind === 'customer' && (await findCustomer(digest.networkId, digest.personId))?.status !== 'active') return { nothing: 'not an active customer' };
   const me = virtualUserId({ kind, networkId: digest.networkId, id: digest.personId }, config.matrixDomain);
-  const from = Math.max(new Date(digest.openedAt).getTime() - 1, previous?.closedAt ? new Date(previous.closedAt).getTime() : 0);
+  // What the person's previous window already covered (coversAfter) is not listed again.
+  const from = Math.max(new Date(digest.openedAt).getTime() - 1, digest.coversAfter ? new Date(digest.coversAfter).getTime() : 0);
   const chats: DigestChat[] = [];
   for (const chatId of digest.chatIds) {
     if ((settings.mutedChatIds ?? []).includes(chatId)) continue;
