@@ -42,7 +42,8 @@ Coworking chat is running.
   Configuration   ${envFile}
   Logs            ${logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}; errors also show here)
 
-Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1.
+Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1
+(emails <id>@demo.test: unread messages arrive as one email after 10 minutes, in Mailpit above).
 Tokens (24 h):
   ALICE=${token('customer', 'alice', DEMO_NETWORK)}
   ADMIN=${token('admin', 'admin-1', DEMO_NETWORK)}
