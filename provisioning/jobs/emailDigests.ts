@@ -6,6 +6,7 @@ import { parseVirtualUserId, virtualUserId } from '../../appservice';
 import {
   ConversationModel,
   EmailDigestModel,
+  findAdministrator,
   findCustomer,
   findNetwork,
   findNotificationSettings,
@@ -171,6 +172,7 @@ async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config
   if (!settings.email) return { nothing: 'no address' };
   if (settings.emailEnabled === false) return { nothing: 'email switched off' };
   if (kind === 'customer' && (await findCustomer(digest.networkId, digest.personId))?.status !== 'active') return { nothing: 'not an active customer' };
+  if (kind === 'admin' && (await findAdministrator(digest.networkId, digest.personId))?.status !== 'active') return { nothing: 'not an active administrator' };
   const me = virtualUserId({ kind, networkId: digest.networkId, id: digest.personId }, config.matrixDomain);
   // What the person's previous window already covered (coversAfter) is not listed again.
   const from = Math.max(new Date(digest.openedAt).getTime() - 1, digest.coversAfter ? new Date(digest.coversAfter).getTime() : 0);
