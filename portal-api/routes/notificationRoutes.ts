@@ -53,7 +53,8 @@ export function notificationRoutes(deps: PortalDeps) {
         mutedChats: z.array(chatParams.shape.chatId).max(10000).optional(),
         inApp: z.boolean().optional(),
         webhook: z.boolean().optional(),
-      }),
+      })
+        .refine((b) => Object.keys(b).length > 0 && (b.email === undefined || Object.keys(b.email).length > 0), { message: 'nothing to change' }),
       response: settingsResponse,
       handler: async ({ caller, body }) => {
         const actor = actorOf(caller);

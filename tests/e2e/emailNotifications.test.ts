@@ -85,6 +85,10 @@ describe('email notifications', () => {
       const res = await s.api('PATCH', '/v1/me/notification-settings', n.customer('alice'), { email: { delayMinutes } });
       expect({ delayMinutes, status: res.status, field: res.body.error?.field }).toEqual({ delayMinutes, status: 400, field: 'email.delayMinutes' });
     }
+    for (const empty of [{}, { email: {} }]) {
+      const res = await s.api('PATCH', '/v1/me/notification-settings', n.customer('alice'), empty);
+      expect({ status: res.status, message: res.body.error?.message }).toEqual({ status: 400, message: 'body: nothing to change' });
+    }
     const inApp = await s.api('PATCH', '/v1/me/notification-settings', n.customer('alice'), { inApp: false });
     expect(inApp.status).toBe(400);
     expect(inApp.body.error.field).toBe('inApp');
