@@ -177,7 +177,7 @@ async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config
   // What the person's previous window already covered (coversAfter) is not listed again.
   const from = Math.max(new Date(digest.openedAt).getTime() - 1, digest.coversAfter ? new Date(digest.coversAfter).getTime() : 0);
   const chats: DigestChat[] = [];
-  for (const chatId of digest.chatIds) {
+  for (const chatId of await candidateChats(digest, kind, new Date(from))) {
     if ((settings.mutedChatIds ?? []).includes(chatId)) continue;
     const [conversation, marker] = await Promise.all([
       ConversationModel.findById(chatId).lean(),
@@ -232,6 +232,22 @@ async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Chat-Digest': digest._id },
     },
   };
+}
+
+/**
+ * The conversations the window may list: those the appservice noted on it, and every conversation
+ * of the person with activity since the window's start. The second set makes the email right even
+ * when a note was lost (FerretDB 1.24 applies concurrent updates of one document as read, so the
+ * appservice's note and this worker's status change can overwrite each other); what is listed is
+ * decided by the index, the read markers and the mutes either way.
+ */
+async function candidateChats(digest: EmailDigestDoc, kind: 'customer' | 'admin', since: Date): Promise<string[]> {
+  const filter =
+    kind === 'customer'
+      ? { networkId: digest.networkId, customerIds: digest.personId, lastActivityAt: { $gt: since } }
+      : { networkId: digest.networkId, kind: 'support', lastActivityAt: { $gt: since } };
+  const active = await ConversationModel.find(filter).select({ _id: 1 }).limit(500).lean();
+  return [...new Set([...digest.chatIds, ...active.map((c) => c._id)])];
 }
 
 /** How a conversation is named for this reader (as the portal's lists name it). */
