@@ -242,11 +242,11 @@ async function digestContent(digest: EmailDigestDoc & { closedAt: Date }, config
  * decided by the index, the read markers and the mutes either way.
  */
 async function candidateChats(digest: EmailDigestDoc, kind: 'customer' | 'admin', since: Date): Promise<string[]> {
-  const filter =
+  const filter: Record<string, unknown> =
     kind === 'customer'
       ? { networkId: digest.networkId, customerIds: digest.personId, lastActivityAt: { $gt: since } }
       : { networkId: digest.networkId, kind: 'support', lastActivityAt: { $gt: since } };
-  const active = await ConversationModel.find(filter).select({ _id: 1 }).limit(500).lean();
+  const active = await ConversationModel.find(filter).select({ _id: 1 }).limit(500).lean<Array<{ _id: string }>>();
   return [...new Set([...digest.chatIds, ...active.map((c) => c._id)])];
 }
 
