@@ -12,6 +12,7 @@ import { MatrixAttachmentGuard } from './domain/matrixAttachmentGuard';
 import { MatrixChatsOff } from './domain/matrixChatsOff';
 import { MatrixNames } from './domain/matrixNames';
 import { moveReadMarker } from './domain/readMarkers';
+import { openEmailDigestWindows } from './domain/emailDigests';
 import type { EphemeralEvent, TransactionHandlers } from './transactionProcessor';
 import type { LiveAnnouncements } from './domain/liveAnnouncements';
 import { IndexedMessageModel } from '../store';
@@ -102,6 +103,7 @@ export class MatrixEventHandler implements TransactionHandlers {
     await this.announcements.messageIndexed(event, indexed.conversation._id);
     const notified = await recordSupportMessageNotification(event, this.domain, indexed.conversation);
     await this.announcements.notificationsCreated(indexed.conversation.networkId, notified);
+    await openEmailDigestWindows(event, this.domain, indexed.conversation);
     this.changed(indexed.change);
   }
 

@@ -50,11 +50,13 @@ Coworking chat is running.
   Synapse         ${config.synapse.url}   (server name ${config.matrixDomain}; log ${stack.synapse.logPath})
   MongoDB         ${stack.mongo.uri} (${stack.mongo.kind})
   Redis           ${stack.redis.url}
+  Email (Mailpit) ${stack.mail.webUrl ?? `SMTP_URL ${stack.mail.smtpUrl}`}   (the demo's notification emails; web UI)
   Configuration   ${envFile}
   Logs            ${logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}; errors also show here)
 
 ${webLinks}
-Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1.
+Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1
+(emails <id>@demo.test: unread messages arrive as one email after 10 minutes, in Mailpit above).
 Tokens (24 h):
   ALICE=${token('customer', 'alice', DEMO_NETWORK)}
   ADMIN=${token('admin', 'admin-1', DEMO_NETWORK)}

@@ -1,13 +1,14 @@
 /**
  * `npm run chaos`: the reliability suite. One local stack (loopback only, data on /dev/shm) with the
  * appservice, the portal API and a provisioning worker each in its own process (so they can be
- * SIGKILLed), then the scenarios R1–R8 and R10 (R9 is reserved for the email digests), one line each. Exits non-zero if any scenario lost or
+ * SIGKILLed), then the scenarios R1–R10, one line each. Exits non-zero if any scenario lost or
  * duplicated data, leaked, or could not run. CHAOS_ONLY=R1,R5 runs a subset. Every loop is bounded.
  */
 import { BenchStack } from '../bench/support/benchStack';
 import { appserviceCrash } from './appserviceCrash';
 import { concurrentProvisioning } from './concurrentProvisioning';
 import { containmentAttacks } from './containmentAttacks';
+import { emailDigests } from './emailDigests';
 import { authorizationMatrix } from './authorizationMatrix';
 import { malformedRequests } from './malformedRequests';
 import { redisRestart } from './redisRestart';
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
     // A killed worker's jobs are taken over after the lock expires: short, so the suite stays short.
     PROVISIONING_LOCK_SECONDS: '5',
     PROVISIONING_STALLED_CHECK_SECONDS: '5',
+    // R9: a 10-minute email delay passes in one second.
+    EMAIL_DELAY_UNIT_MS: '100',
   });
   const results: ScenarioResult[] = [];
   try {
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
       ['R3', () => redisRestart(b)],
       ['R4', () => synapseOutage(b)],
       ['R8', () => liveFailover(b, portal)],
+      ['R9', () => emailDigests(b, worker)],
     ];
     for (const [id, run] of scenarios) {
       if (only && !only.has(id)) continue;

@@ -13,6 +13,8 @@ import { meRoutes } from './routes/meRoutes';
 import { safetyRoutes } from './routes/safetyRoutes';
 import { customerExportRoutes } from './routes/customerExportRoutes';
 import { eventRoutes } from './routes/eventRoutes';
+import { notificationRoutes } from './routes/notificationRoutes';
+import { registerUnsubscribePage, unsubscribeOpenApi } from './unsubscribePage';
 import { opsRoutes } from './routes/opsRoutes';
 import { communityRoutes } from './routes/communityRoutes';
 import { adminRoutes } from './routes/adminRoutes';
@@ -37,6 +39,7 @@ export function allRoutes(deps: PortalDeps): AnyRouteSpec[] {
     ...safetyRoutes(deps),
     ...customerExportRoutes(deps),
     ...eventRoutes(deps),
+    ...notificationRoutes(deps),
     ...opsRoutes(deps),
     ...customerImportRoutes(deps),
     ...customerDeprovisionRoutes(deps),
@@ -70,11 +73,13 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   const routes = allRoutes(deps);
   const router = new Router();
   const openapi = openApiDocument(routes, API_INFO);
+  Object.assign(openapi.paths, unsubscribeOpenApi());
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
   registerDocsPage(router);
   registerWebClient(router, deps.services.config);
+  registerUnsubscribePage(router, deps.services.config);
   registerRoutes(router, routes, {
     jwt: deps.services.config.jwt,
     rateLimit: callerRateLimit(deps.redis, deps.services.config.rateLimit),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pendingTransactionCount, pingDatabase, takePingReceipt } from '../store';
+import { createMailTransport } from '../provisioning';
 import type { PortalDeps } from './portalDeps';
 
 /** What the health check reads (the CLI builds just these). */
@@ -35,7 +36,9 @@ async function check(probe: () => Promise<unknown>): Promise<ComponentHealth> {
 /** Health of every part the product needs; used by the ops route and the CLI. */
 export async function checkHealth(deps: HealthDeps) {
   const { matrix } = deps.services;
-  const [synapse, appservice, mongodb, redis, queues] = await Promise.all([
+  // The mail server of notification emails, when there is one: while it is down emails wait and are retried.
+  const smtpUrl = deps.services.config.email?.smtpUrl;
+  const [synapse, appservice, mongodb, redis, queues, smtp] = await Promise.all([
     check(async () => {
       if (!(await matrix.health())) throw new Error('Synapse /health did not answer OK');
     }),
@@ -43,8 +46,9 @@ export async function checkHealth(deps: HealthDeps) {
     check(() => pingDatabase()),
     check(() => deps.redis.ping()),
     check(() => deps.queue.queue.getJobCounts('waiting', 'active', 'failed', 'delayed')),
+    smtpUrl ? check(() => smtpReachable(smtpUrl)) : null,
   ]);
-  const components = { synapse, appservice, mongodb, redis, queues };
+  const components = { synapse, appservice, mongodb, redis, queues, ...(smtp ? { smtp } : {}) };
   const ok = Object.values(components).every((c) => c.status === 'up');
   return { status: ok ? 'ok' : 'degraded', components };
 }
@@ -66,5 +70,14 @@ async function appserviceUp(deps: HealthDeps): Promise<Record<string, unknown>> 
   } catch (err) {
     if (!(await takePingReceipt(transactionId).catch(() => false))) throw err;
     return { pendingTransactions: await backlog, pingRelayFailed: (err as Error).message.slice(0, 200) };
+  }
+}
+
+async function smtpReachable(smtpUrl: string): Promise<void> {
+  const transport = createMailTransport(smtpUrl);
+  try {
+    await transport.verify();
+  } finally {
+    transport.close();
   }
 }

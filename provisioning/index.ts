@@ -8,7 +8,9 @@ export { createProducerConnection, createWorkerConnection, waitUntilReady } from
 export { describeJob, describeQueue, retryFailedJobs, JOB_STATES, type JobView, type QueueView } from './jobStatus';
 export { MatrixAccess, PORTAL_SESSION_DEVICE, type MatrixSession } from './matrixAccess';
 export { SynapseAdminApi, SynapseAdminUnavailableError, SERVICE_ADMIN_LOCALPART } from './synapseAdminApi';
-export { NOTIFICATION_DELIVERY_QUEUE, SIGNATURE_HEADER, signWebhookBody } from './jobs/notificationDelivery';
+export { NOTIFICATION_DELIVERY_QUEUE, SIGNATURE_HEADER, signWebhookBody, standardWebhookHeaders } from './jobs/notificationDelivery';
+export { EMAIL_DIGEST_QUEUE, createMailTransport } from './jobs/emailDigests';
+export { signUnsubscribeToken, verifyUnsubscribeToken, type UnsubscribeCheck } from './unsubscribeLinks';
 
 // Use cases.
 export { toggleChats, queueChatsFanout } from './commands/toggleChats';

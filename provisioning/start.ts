@@ -6,6 +6,7 @@ import { PROVISIONING_QUEUE, ProvisioningQueue, type ProvisioningJobData } from 
 import { RateLimitedMatrixApi, SynapseRequestLimiter } from './synapseRequestLimit';
 import { createProvisioningProcessor } from './jobs/provisioningJobs';
 import { startNotificationDelivery } from './jobs/notificationDelivery';
+import { startEmailDigests } from './jobs/emailDigests';
 import { closeWorker } from './workerShutdown';
 import { connectDatabase, disconnectDatabase } from '../store';
 
@@ -44,6 +45,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
   const notificationDelivery = await startNotificationDelivery(connection, log.child({ module: 'notificationDelivery' }), {
     allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
   });
+  const emailDigests = await startEmailDigests(connection, log.child({ module: 'emailDigests' }), config);
   return {
     worker,
     stop: stopOnce(async () => {
@@ -51,6 +53,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
       shuttingDown = true;
       await closeWorker(worker, connection);
       await notificationDelivery.stop();
+      await emailDigests?.stop();
       await atMost(queue.close(), 1000);
       await services.live.close();
       connection.disconnect();

@@ -93,6 +93,38 @@ const envSchema = z
       .string()
       .regex(/^(\s*https?:\/\/[A-Za-z0-9.-]+(:\d+)?\s*)*$/, 'origins such as https://portal.example.org, space-separated')
       .default(''),
+    /**
+     * Email notifications (README "Notifications"): the operator's SMTP server, e.g.
+     * smtp://user:pass@mail.example.org:587 or smtps://...:465. Unset: no email is sent.
+     */
+    SMTP_URL: optionalString.pipe(
+      z
+        .string()
+        .refine((v) => {
+          try {
+            const u = new URL(v);
+            return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+          } catch {
+            return false;
+          }
+        }, 'an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.org:587')
+        .optional(),
+    ),
+    /** The default sender of notification emails; a network's name is put in front of it per network. */
+    EMAIL_FROM: z.string().default('Coworking chat <notifications@localhost>'),
+    /** HMAC key of the one-click unsubscribe links (at least 32 characters); required with SMTP_URL. */
+    EMAIL_LINK_SECRET: optionalString,
+    /** How long an unsubscribe link stays valid. */
+    EMAIL_LINK_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
+    /** Where people reach the portal API from outside (unsubscribe links); default http://PORTAL_API_HOST:PORT. */
+    PORTAL_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    /** The web client's base URL; emails link to `<base>/chat/#/chats/<chatId>`. */
+    WEB_CLIENT_URL: optionalString.pipe(z.url().optional()),
+    /**
+     * The length of one "minute" of delayMinutes in ms (60000). Tests set a few hundred ms so a
+     * 1-minute delay passes in a fraction of a second; production leaves it alone.
+     */
+    EMAIL_DELAY_UNIT_MS: z.coerce.number().int().min(1).max(60000).default(60000),
   })
   .superRefine((env, ctx) => {
     const hmac = env.PORTAL_JWT_ALGORITHM.startsWith('HS');
@@ -105,6 +137,9 @@ const envSchema = z
     }
     if (hmac && env.PORTAL_JWT_SECRET && env.PORTAL_JWT_SECRET.length < 32) {
       ctx.addIssue({ code: 'custom', path: ['PORTAL_JWT_SECRET'], message: 'must be at least 32 characters' });
+    }
+    if (env.SMTP_URL && (!env.EMAIL_LINK_SECRET || env.EMAIL_LINK_SECRET.length < 32)) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_LINK_SECRET'], message: 'required with SMTP_URL, at least 32 characters (signs the unsubscribe links)' });
     }
     if (!hmac && !env.PORTAL_JWT_PUBLIC_KEY) {
       ctx.addIssue({
@@ -143,6 +178,8 @@ export interface Config {
   synapseAdmin: { token?: string; registrationSharedSecretPath?: string };
   live: { heartbeatMs: number; maxStreamsPerCaller: number };
   webClient: { devLogin: boolean; frameAncestors: string; allowedOrigins: string[] };
+  /** Email notifications; smtpUrl undefined: none are sent. */
+  email: { smtpUrl?: string; from: string; linkSecret?: string; linkTtlDays: number; webClientUrl: string; portalPublicUrl: string; delayUnitMs: number };
 }
 
 export class ConfigError extends Error {
@@ -194,6 +231,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     synapseAdmin: { token: e.SYNAPSE_ADMIN_TOKEN, registrationSharedSecretPath: e.SYNAPSE_REGISTRATION_SHARED_SECRET_PATH },
     live: { heartbeatMs: e.LIVE_HEARTBEAT_MS, maxStreamsPerCaller: e.LIVE_MAX_STREAMS_PER_CALLER },
     webClient: { devLogin: e.WEB_CLIENT_DEV_LOGIN === 'true' && e.NODE_ENV !== 'production', frameAncestors: e.WEB_CLIENT_FRAME_ANCESTORS.trim() || "'self'", allowedOrigins: e.WEB_CLIENT_ALLOWED_ORIGINS.split(/\s+/).filter(Boolean) },
+    email: {
+      smtpUrl: e.SMTP_URL,
+      from: e.EMAIL_FROM,
+      linkSecret: e.EMAIL_LINK_SECRET,
+      linkTtlDays: e.EMAIL_LINK_TTL_DAYS,
+      webClientUrl: stripSlash(e.WEB_CLIENT_URL ?? `http://${e.PORTAL_API_HOST}:${e.PORTAL_API_PORT}`),
+      portalPublicUrl: stripSlash(e.PORTAL_PUBLIC_URL ?? `http://${e.PORTAL_API_HOST}:${e.PORTAL_API_PORT}`),
+      delayUnitMs: e.EMAIL_DELAY_UNIT_MS,
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 #  - FerretDB from the Go module proxy unless MONGODB_URI is set (the offline MongoDB)
 #  - the web client's bundle (web/dist, served by the portal API at /chat/) when its sources changed
 #  - Debian's Chromium for the browser tests and screenshots (scripts/install-chromium.sh)
+#  - Mailpit from the Go module proxy unless SMTP_URL is set (the embedded mail server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Browser tests use Debian's Chromium (scripts/install-chromium.sh); no package may download a browser.
@@ -27,3 +28,4 @@ if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.
   "$node_bin" node_modules/vite/bin/vite.js build --config web/vite.config.mts --logLevel warn >&2
 fi
 bash scripts/install-chromium.sh >/dev/null
+[ -n "${SMTP_URL:-}" ] || bash scripts/install-mailpit.sh >/dev/null

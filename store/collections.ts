@@ -18,6 +18,9 @@ import { LockedMatrixAccountModel } from './lockedMatrixAccounts';
 import { MessageEditModel } from './messageEdits';
 import { MessageReactionModel } from './messageReactions';
 import { NetworkModel } from './networks';
+import { NotificationSettingsModel } from './notificationSettings';
+import { EmailDigestModel } from './emailDigests';
+import { EmailDigestHeadModel } from './emailDigestHeads';
 import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
 import { SentMessageModel } from './sentMessages';
@@ -50,6 +53,9 @@ export const COLLECTIONS = [
   SavedPowerLevelsModel,
   AdminNotificationModel,
   WebhookDeliveryModel,
+  NotificationSettingsModel,
+  EmailDigestModel,
+  EmailDigestHeadModel,
   AttachmentModel,
   AttachmentSendModel,
   LockedMatrixAccountModel,

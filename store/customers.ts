@@ -2,6 +2,7 @@ import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { customerDocId } from './entityIds';
 import { recordDirectoryChange } from './directoryChanges';
 import { isDuplicateKeyOnly } from './duplicateKeys';
+import { NotificationSettingsModel, notificationSettingsId } from './notificationSettings';
 
 const customerSchema = new Schema(
   {
@@ -118,6 +119,8 @@ export async function eraseCustomerProfile(networkId: string, customerId: string
     { _id: customerDocId(networkId, customerId) },
     { $set: { displayName: erasedDisplayName, searchName: '', erasedAt: new Date() }, $unset: { avatarUrl: 1 } },
   );
+  // Their email address goes too (notification settings), and with it every future email.
+  await NotificationSettingsModel.deleteOne({ _id: notificationSettingsId(networkId, 'customer', customerId) });
   await recordDirectoryChange(networkId, [customerId]);
 }
 

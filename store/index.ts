@@ -32,3 +32,6 @@ export { SavedPowerLevelsModel } from './savedPowerLevels';
 export { AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from './adminNotifications';
 export { AttachmentModel, AttachmentSendModel } from './attachments';
 export { LockedMatrixAccountModel, recordMatrixAccountLocked, recordMatrixAccountUnlocked, isMatrixAccountLocked } from './lockedMatrixAccounts';
+export * from './notificationSettings';
+export * from './emailDigests';
+export * from './emailDigestHeads';

@@ -20,7 +20,14 @@ const PREVIEW_LENGTH = 200;
 
 
 export interface SupportMessageWebhookPayload {
+  /**
+   * The event type (Standard Webhooks style): `message.created` for a customer's new message in a
+   * support chat. Host platforms route on it (e.g. to their own mobile push).
+   */
+  event: 'message.created';
+  /** The old name of the same event, kept one release (README "Webhooks"). */
   type: 'support_message';
+  chatKind: 'support';
   deliveryId: string;
   networkId: string;
   chatId: string;
@@ -82,7 +89,9 @@ export async function recordSupportMessageNotification(
   if (network.notifications?.webhookUrl && webhookAdmins.length > 0) {
     const deliveryId = `wh_${sha256(`${conversation.networkId}|${event.event_id}`).slice(0, 32)}`;
     const payload: SupportMessageWebhookPayload = {
+      event: 'message.created',
       type: 'support_message',
+      chatKind: 'support',
       deliveryId,
       networkId: conversation.networkId,
       chatId: conversation._id,

@@ -3,11 +3,14 @@ import { COMMUNITY_VISIBILITIES } from '../../appservice';
 import { recordBooking, recordFeedPost, removeFeedPost, syncAdministrator, syncCustomer, syncLocation, syncNetwork } from '../../provisioning';
 import { customerView, networkView } from '../presenters';
 import { bookingSchema, feedPostSchema, locationSchema, networkSchema, syncedAdministratorSchema, syncedCustomerSchema } from '../responseSchemas';
+import { updateNotificationSettings } from '../../store';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
 
 const SYNC_ROLES = ['service', 'operator'] as const;
 const displayName = z.string().trim().min(1).max(255);
+/** Where notification emails go (README "Notifications"); null removes it, left out keeps it. */
+const emailAddress = z.email('not an email address').max(254).nullish();
 
 const networkParams = z.object({ nid: hostIdSchema });
 
@@ -65,6 +68,7 @@ export function hostSyncRoutes(deps: PortalDeps) {
         locationIds: z.array(hostIdSchema).max(1000).default([]),
         hideNameOnBookings: z.boolean().default(false),
         status: z.enum(['active', 'deactivated']).default('active'),
+        email: emailAddress,
       }),
       handler: async ({ params, body, ctx }) => {
         const { customer, created, jobId } = await syncCustomer(sync, params.nid, params.cid, {
@@ -75,6 +79,7 @@ export function hostSyncRoutes(deps: PortalDeps) {
           hideNameOnBookings: body.hideNameOnBookings,
           status: body.status,
         });
+        if (body.email !== undefined) await updateNotificationSettings(params.nid, 'customer', params.cid, { email: body.email });
         ctx.status = created ? 201 : 200;
         ctx.body = { ...customerView(customer), provisioningJobId: jobId };
         return undefined;
@@ -93,9 +98,12 @@ export function hostSyncRoutes(deps: PortalDeps) {
       body: z.strictObject({
         displayName,
         notifications: z.strictObject({ inApp: z.boolean().optional(), webhook: z.boolean().optional() }).optional(),
+        email: emailAddress,
       }),
       handler: async ({ params, body }) => {
-        const { admin, jobId } = await syncAdministrator(sync, params.nid, params.aid, body);
+        const { email, ...fields } = body;
+        const { admin, jobId } = await syncAdministrator(sync, params.nid, params.aid, fields);
+        if (email !== undefined) await updateNotificationSettings(params.nid, 'admin', params.aid, { email });
         return {
           networkId: admin.networkId,
           adminId: admin.adminId,

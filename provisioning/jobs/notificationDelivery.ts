@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { closeWorker } from '../workerShutdown';
@@ -10,7 +11,10 @@ import { WebhookDeliveryModel, NetworkModel } from '../../store';
 /**
  * The outbound channel of admin notifications: each pending webhook delivery (written by the
  * appservice, appservice/domain/adminNotifications.ts) becomes a BullMQ job that POSTs the payload
- * to the network's webhook URL, signed with HMAC-SHA256, retried with exponential backoff.
+ * to the network's webhook URL, signed per Standard Webhooks (the `standardwebhooks` library:
+ * `webhook-id` = the delivery id, the same on every retry; `webhook-timestamp`; `webhook-signature`
+ * `v1,<base64 HMAC-SHA256>` with the network's secret as the raw key), retried with exponential
+ * backoff. The older `X-Chat-Signature-256` header is still sent for one release (deprecated).
  *
  * A relay moves pending deliveries from MongoDB into the queue; the job id is the delivery id, so
  * two relays (or a relay restarted between enqueue and marking) queue a delivery once.
@@ -33,7 +37,17 @@ interface DeliveryJob {
   deliveryId: string;
 }
 
-/** `sha256=<hex>` of the exact body bytes; receivers recompute it with the network's secret. */
+/**
+ * The Standard Webhooks headers of one attempt. The network's webhook secret is the raw key:
+ * receivers verify with `new Webhook(secret, { format: 'raw' })` (or with the `whsec_` form of
+ * its base64).
+ */
+export function standardWebhookHeaders(secret: string, deliveryId: string, body: string, at = new Date()): Record<string, string> {
+  const signature = new Webhook(secret, { format: 'raw' }).sign(deliveryId, at, body);
+  return { 'webhook-id': deliveryId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature };
+}
+
+/** Deprecated (kept one release): `sha256=<hex>` of the exact body bytes under the network's secret. */
 export function signWebhookBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
@@ -130,6 +144,8 @@ async function deliver(
     method: 'POST',
     headers: {
       'content-type': 'application/json',
+      ...standardWebhookHeaders(secret, delivery._id, delivery.payloadJson),
+      'X-Chat-Event': eventOf(delivery.payloadJson),
       [SIGNATURE_HEADER]: signWebhookBody(secret, delivery.payloadJson),
       'X-Chat-Delivery': delivery._id,
     },
@@ -148,4 +164,13 @@ async function deliver(
   );
   log.debug({ deliveryId: delivery._id, status: res.status }, 'webhook delivered');
   return { status: res.status };
+}
+
+function eventOf(payloadJson: string): string {
+  try {
+    const parsed = JSON.parse(payloadJson) as { event?: unknown };
+    return typeof parsed.event === 'string' ? parsed.event : 'message.created';
+  } catch {
+    return 'message.created';
+  }
 }

@@ -23,8 +23,9 @@ export async function seedDemoNetwork(apiUrl: string, serviceToken: string, admi
     { id: 'carol', kind: 'member', displayName: 'Carol Chen', locationIds: ['harbour'], hideNameOnBookings: true },
     { id: 'dave', kind: 'nonmember', displayName: 'Dave Dubois', locationIds: [], hideNameOnBookings: false },
   ];
-  for (const { id, ...c } of customers) await put(`${n}/customers/${id}`, { ...c, status: 'active' });
-  await put(`${n}/admins/admin-1`, { displayName: 'Erin (Community Manager)' });
+  // Everyone has an address at demo.test: their notification emails land in the local Mailpit.
+  for (const { id, ...c } of customers) await put(`${n}/customers/${id}`, { ...c, status: 'active', email: `${id}@demo.test` });
+  await put(`${n}/admins/admin-1`, { displayName: 'Erin (Community Manager)', email: 'admin-1@demo.test' });
   if (adminToken) {
     // Attachments are off until a network allows some types: the demo allows the usual ones.
     const res = await fetch(`${apiUrl}${n}/settings`, {

@@ -6,6 +6,7 @@ import { startSynapse, type SynapseHandle } from '../../synapse/synapseServer';
 import { freePort } from './freePort';
 import { startMongo, type MongoHandle } from './mongoServer';
 import { startRedis, type RedisHandle } from './redisServer';
+import { startMailpit, type MailpitHandle } from './mailpitServer';
 
 export interface LocalStack {
   dataDir: string;
@@ -14,11 +15,13 @@ export interface LocalStack {
   synapse: SynapseHandle;
   mongo: MongoHandle;
   redis: RedisHandle;
+  mail: MailpitHandle;
   stop(): Promise<void>;
 }
 
 /**
- * The infrastructure of one run on loopback: MongoDB (or FerretDB), Redis and Synapse with a
+ * The infrastructure of one run on loopback: MongoDB (or FerretDB), Redis, Mailpit (or SMTP_URL)
+ * and Synapse with a
  * freshly generated appservice registration. Ports are picked free, so runs do not collide.
  * The appservice, portal API and workers are started by the caller, in-process or not.
  */
@@ -34,9 +37,10 @@ export async function startLocalStack(opts: { dataDir: string; profile: 'dev' | 
   const appserviceUrl = `http://127.0.0.1:${appservicePort}`;
   writeRegistration(registrationPath, generateRegistration({ url: appserviceUrl, domain: serverName }));
 
-  const [mongo, redis] = await Promise.all([
+  const [mongo, redis, mail] = await Promise.all([
     startMongo({ dataDir: opts.dataDir, database: 'coworking_chat', externalUri: process.env.MONGODB_URI }),
     startRedis({ dataDir: opts.dataDir, externalUrl: process.env.REDIS_URL }),
+    startMailpit({ dataDir: opts.dataDir, externalSmtpUrl: process.env.SMTP_URL }),
   ]);
   const synapse = await startSynapse({ dataDir: join(opts.dataDir, 'synapse'), port: synapsePort, serverName, registrationPath, profile: opts.profile });
   const env: Record<string, string> = {
@@ -57,6 +61,12 @@ export async function startLocalStack(opts: { dataDir: string; profile: 'dev' | 
     REDIS_URL: redis.url,
     // Lets deprovisioning create its Synapse admin user (provisioning/synapseAdminApi.ts).
     SYNAPSE_REGISTRATION_SHARED_SECRET_PATH: synapse.registrationSharedSecretPath,
+    // Email notifications (README "Notifications"): Mailpit unless SMTP_URL is set.
+    SMTP_URL: mail.smtpUrl,
+    ...(mail.webUrl ? { MAILPIT_URL: mail.webUrl } : {}),
+    EMAIL_FROM: process.env.EMAIL_FROM ?? 'Coworking chat <notifications@localhost>',
+    EMAIL_LINK_SECRET: randomBytes(32).toString('base64url'),
+    WEB_CLIENT_URL: process.env.WEB_CLIENT_URL ?? `http://127.0.0.1:${portalApiPort}`,
   };
   return {
     dataDir: opts.dataDir,
@@ -64,8 +74,9 @@ export async function startLocalStack(opts: { dataDir: string; profile: 'dev' | 
     synapse,
     mongo,
     redis,
+    mail,
     async stop() {
-      await Promise.allSettled([synapse.stop(), redis.stop(), mongo.stop()]);
+      await Promise.allSettled([synapse.stop(), redis.stop(), mongo.stop(), mail.stop()]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { createServer, type Server } from 'node:http';
 import { WebhookDeliveryModel } from '../../store';
 import { untilWebhooksQuiet } from '../support/webhooks';
@@ -149,13 +150,24 @@ describe('administrators: support inbox and notifications', () => {
       },
       30000,
     );
+    // Verified as a receiver would, with the standardwebhooks library itself (the network's secret as the raw key).
+    const receiverSide = new Webhook(SECRET, { format: 'raw' });
     for (const r of received) {
+      const headers = { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) };
+      expect(receiverSide.verify(r.body, headers)).toMatchObject({ event: 'message.created', networkId: n.net });
+      expect(headers['webhook-id']).toBe(r.headers['x-chat-delivery']);
+      expect(r.headers['x-chat-event']).toBe('message.created');
+      // A changed body, another secret, or a replay outside the tolerance are refused.
+      expect(() => receiverSide.verify(r.body.replace('"networkId"', '"networkID"'), headers)).toThrow(WebhookVerificationError);
+      expect(() => new Webhook('another-secret-entirely', { format: 'raw' }).verify(r.body, headers)).toThrow(WebhookVerificationError);
+      expect(() => receiverSide.verify(r.body, { ...headers, 'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 3600) })).toThrow(WebhookVerificationError);
+      // The deprecated header of the previous release, still sent for one release.
       const expected = `sha256=${createHmac('sha256', SECRET).update(r.body).digest('hex')}`;
       expect(r.headers['x-chat-signature-256']).toBe(expected);
     }
     const payloads = delivered.map((r) => JSON.parse(r.body));
     expect(payloads.map((p) => p.message.preview).sort()).toEqual(['I need a locker', 'is the printer fixed?']);
-    expect(payloads[0]).toMatchObject({ type: 'support_message', networkId: n.net });
+    expect(payloads[0]).toMatchObject({ event: 'message.created', chatKind: 'support', type: 'support_message', networkId: n.net });
     expect(payloads[0].adminIds.sort()).toEqual(['ada', 'max', 'quiet']);
     // The refused first delivery was retried with the same id; no message was delivered twice.
     const first = received[0]!;

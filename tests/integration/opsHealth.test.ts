@@ -29,7 +29,7 @@ describe('GET /v1/ops/health', () => {
   test('reports every part up, with latencies, on the first call after the start', async () => {
     const res = await s.api<Health>('GET', '/v1/ops/health', s.token('operator', 'ops'));
     expect({ status: res.status, body: res.status === 200 ? null : res.body }).toEqual({ status: 200, body: null });
-    expect(states(res.body)).toEqual({ synapse: 'up', appservice: 'up', mongodb: 'up', redis: 'up', queues: 'up' });
+    expect(states(res.body)).toEqual({ synapse: 'up', appservice: 'up', mongodb: 'up', redis: 'up', queues: 'up', smtp: 'up' });
     // Each part answered within the check's own time limit (3 s), measured in whole milliseconds.
     for (const c of Object.values(res.body.components)) expect(Number.isInteger(c.latencyMs) && c.latencyMs < 3000).toBe(true);
   });

@@ -704,6 +704,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's notification settings: batched email (address from host sync, on/off, delay) and muted chats; administrators also inApp and webhook
+         * @description Roles: customer, admin
+         */
+        get: operations["getNotificationSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change notification settings (fields left out stay); delayMinutes 1-1440; inApp and webhook for administrators only
+         * @description Roles: customer, admin
+         */
+        patch: operations["updateNotificationSettings"];
+        trace?: never;
+    };
+    "/v1/chats/{chatId}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mute (or unmute) one conversation for the caller: no notification emails for it
+         * @description Roles: customer, admin
+         */
+        put: operations["muteChat"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ops/health": {
         parameters: {
             query?: never;
@@ -958,6 +1002,7 @@ export interface operations {
                      * @enum {string}
                      */
                     status?: "active" | "deactivated";
+                    email?: string | null;
                 };
             };
         };
@@ -1074,6 +1119,7 @@ export interface operations {
                         inApp?: boolean;
                         webhook?: boolean;
                     };
+                    email?: string | null;
                 };
             };
         };
@@ -2810,6 +2856,138 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        email: {
+                            address: string | null;
+                            enabled: boolean;
+                            delayMinutes: number;
+                        };
+                        mutedChats: string[];
+                        /** @description administrators only */
+                        inApp?: boolean;
+                        /** @description administrators only */
+                        webhook?: boolean;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateNotificationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email?: {
+                        enabled?: boolean;
+                        delayMinutes?: number;
+                    };
+                    mutedChats?: string[];
+                    inApp?: boolean;
+                    webhook?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        email: {
+                            address: string | null;
+                            enabled: boolean;
+                            delayMinutes: number;
+                        };
+                        mutedChats: string[];
+                        /** @description administrators only */
+                        inApp?: boolean;
+                        /** @description administrators only */
+                        webhook?: boolean;
+                    };
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    muteChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    muted: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        chatId: string;
+                        muted: boolean;
+                    };
                 };
             };
             /** @description error */

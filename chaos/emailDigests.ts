@@ -1,0 +1,111 @@
+import type { BenchStack } from '../bench/support/benchStack';
+import { eventually, inLanes } from '../bench/support/benchStack';
+import { createNetwork } from '../bench/support/networkFixture';
+import type { ServiceProcess } from '../bench/support/serviceProcess';
+import { EmailDigestModel, type EmailDigestStatus } from '../store';
+import type { ScenarioResult } from './scenarioResult';
+
+const PEOPLE = 200;
+/** Of them, this many read their conversation before the emails are due: they must get none. */
+const READERS = 20;
+
+/**
+ * R9: 200 people with an unread direct message each (20 of them read it before it is due); the
+ * worker (its own process) is SIGKILLed during the digest run and Mailpit is restarted once during
+ * it. Every unread person receives exactly one email for their window, no reader receives one.
+ * Emails are sent at most once (README "Notifications"): a window whose SMTP exchange the kill
+ * interrupted is marked `uncertain` and not resent; such windows are counted, not hidden.
+ */
+export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promise<ScenarioResult> {
+  const mailpit = b.stack.mail;
+  if (!mailpit.webUrl) return { id: 'R9', title: 'could not run', counts: {}, problems: ['SMTP_URL is set: R9 needs the local Mailpit'] };
+  const people = Array.from({ length: PEOPLE }, (_, i) => `p${String(i).padStart(3, '0')}`);
+  const net = await createNetwork(b, { customers: { sender: 'Sam Sender', ...Object.fromEntries(people.map((p) => [p, `Person ${p}`])) }, provisionTimeoutMs: 180000 });
+  const address = (p: string) => `${p}.${net.net}@r9.test`;
+  await inLanes(people, 16, async (p) => {
+    await b.ok('PUT', `/v1/networks/${net.net}/customers/${p}`, net.service, { kind: 'member', displayName: `Person ${p}`, locationIds: ['loc-1'], email: address(p) });
+  });
+
+  // The worker is away while the messages arrive: every window is due when it comes back, so its
+  // start is the digest run.
+  await worker.stop();
+  const chats = new Map<string, string>();
+  await inLanes(people, 8, async (p, i) => {
+    const chat = await b.ok('POST', '/v1/chats', net.customer('sender'), { userId: p });
+    const sent = await b.ok('POST', `/v1/chats/${chat.id}/messages`, net.customer('sender'), { txnId: `r9-${i}`, body: `hello ${p}, from R9` });
+    chats.set(p, chat.id);
+    if (i < READERS) await b.ok('POST', `/v1/chats/${chat.id}/read`, net.customer(p), { messageId: sent.id });
+  });
+  await eventually('a window for every person', async () => (await EmailDigestModel.countDocuments({ networkId: net.net })) >= PEOPLE, 120000, 250);
+
+  const mailCount = async () => {
+    const res = await fetch(`${mailpit.webUrl}/api/v1/messages?limit=1`).catch(() => null);
+    return res?.ok ? ((await res.json()) as { total: number }).total : -1;
+  };
+  const before = await mailCount();
+  await worker.start();
+  await eventually('the first emails', async () => (await mailCount()) - before >= 30, 120000, 20);
+  const killedAfter = (await mailCount()) - before;
+  await worker.kill();
+  await new Promise((r) => setTimeout(r, 500));
+  await worker.start();
+  await eventually('more emails', async () => (await mailCount()) - before >= 90, 120000, 20);
+  const restartedAfter = (await mailCount()) - before;
+  await mailpit.restart(1000);
+
+  const settled: EmailDigestStatus[] = ['sent', 'nothing', 'uncertain', 'failed'];
+  await eventually('every window settled', async () => (await EmailDigestModel.countDocuments({ networkId: net.net, status: { $nin: settled } })) === 0, 300000, 500);
+  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1, attempts: 1 }).lean();
+  const statusCount = (s: string) => windows.filter((w) => w.status === s).length;
+
+  // What arrived, per address.
+  const received = new Map<string, number>();
+  for (let start = 0; ; start += 1000) {
+    const page = (await (await fetch(`${mailpit.webUrl}/api/v1/messages?start=${start}&limit=1000`)).json()) as { messages: Array<{ To: Array<{ Address: string }> }> };
+    for (const m of page.messages) for (const to of m.To) received.set(to.Address.toLowerCase(), (received.get(to.Address.toLowerCase()) ?? 0) + 1);
+    if (page.messages.length < 1000) break;
+  }
+  const readers = new Set(people.slice(0, READERS));
+  let once = 0;
+  let twice = 0;
+  let none = 0;
+  let readersEmailed = 0;
+  for (const p of people) {
+    const n = received.get(address(p).toLowerCase()) ?? 0;
+    if (readers.has(p)) {
+      if (n > 0) readersEmailed++;
+      continue;
+    }
+    if (n === 1) once++;
+    else if (n > 1) twice++;
+    else none++;
+  }
+  const uncertain = statusCount('uncertain');
+  const problems: string[] = [];
+  if (twice > 0) problems.push(`${twice} people received more than one email for their window`);
+  if (readersEmailed > 0) problems.push(`${readersEmailed} people who had read their conversation received an email`);
+  if (none > 0) problems.push(`${none} unread people received no email (${uncertain} windows uncertain: their SMTP exchange was cut by the kill)`);
+  if (statusCount('failed') > 0) problems.push(`${statusCount('failed')} windows failed`);
+  if (killedAfter >= PEOPLE - READERS) problems.push('every email was sent before the kill: nothing was tested');
+  return {
+    id: 'R9',
+    title: `${PEOPLE} people with unread messages, worker SIGKILLed during the digest run, Mailpit restarted once`,
+    counts: {
+      people: PEOPLE,
+      readMeanwhile: READERS,
+      killedAfterEmails: killedAfter,
+      mailpitRestartedAfterEmails: restartedAfter,
+      emailedOnce: once,
+      emailedTwice: twice,
+      notEmailed: none,
+      readersEmailed,
+      windowsSent: statusCount('sent'),
+      windowsNothing: statusCount('nothing'),
+      windowsUncertain: uncertain,
+      // Tried more than once: taken over after the kill, or retried after Mailpit's restart.
+      windowsRetried: windows.filter((w) => (w.attempts ?? 0) > 1).length,
+    },
+    problems,
+  };
+}
+
