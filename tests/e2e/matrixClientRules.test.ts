@@ -1,5 +1,7 @@
 import * as sdk from 'matrix-js-sdk';
 import { startServices, uniqueId, eventually, type TestServices } from '../support/harness';
+import { findNetwork } from '../../store';
+import { entityJobId } from '../../provisioning/provisioningQueue';
 
 /**
  * Rule 10: what a portal user can do from any Matrix client, under the same rules. The Matrix
@@ -171,10 +173,11 @@ describe('a Matrix client follows the same rules as the portal', () => {
       await s.api('PATCH', `/v1/networks/${net}/settings`, admin, { chatsEnabled: true });
       // Matrix clients may send again once the fan-out has restored the rooms (README, "Chats turned
       // back on"): the tests below use Matrix clients in those rooms.
-      const queue = s.all.portalApi.deps.queue.queue;
-      await eventually('the chats fan-out finished', async () => {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        return Object.values(counts).every((n) => n === 0);
+      const network = await findNetwork(net);
+      const jobId = entityJobId('chats-toggle', net, null, network!.chatsToggleVersion);
+      await eventually('the chats-on fan-out finished', async () => {
+        const job = await s.all.portalApi.deps.queue.queue.getJob(jobId);
+        return !job || (await job.getState()) === 'completed';
       }, 60000);
     }
   });
@@ -241,7 +244,11 @@ describe('a Matrix client follows the same rules as the portal', () => {
       return ev.unsigned?.redacted_because ? ev : null;
     });
     expect(String(removed.unsigned!.redacted_because!.content.reason)).toMatch(/not accepted in this network|could not be recognised/);
-    const history = await s.api('GET', `/v1/chats/${chat.id}/messages`, alice);
+    // The notice follows the redaction (the guard redacts first, then says why).
+    const history = await eventually('the notice saying why', async () => {
+      const res = await s.api('GET', `/v1/chats/${chat.id}/messages`, alice);
+      return res.body.messages?.[0]?.sender?.kind === 'service' ? res : null;
+    });
     expect(history.body.messages.some((m: { body: string }) => m.body === 'invoice.pdf')).toBe(false);
     expect(history.body.messages[0]).toMatchObject({ sender: { kind: 'service' }, body: expect.stringContaining('An attachment was removed') });
   });
