@@ -1,4 +1,4 @@
-import { type Config, type Logger } from '../runtime';
+import { RedisLeases, type Config, type Logger } from '../runtime';
 import { loadRegistration, type Registration } from './registration';
 import { MatrixApi } from './matrix/matrixApi';
 import { SynapseAdminApi } from './matrix/synapseAdminApi';
@@ -37,6 +37,8 @@ export interface CoreServices {
   typing: TypingIndicators;
   /** Announces changes on the live event stream (live/); close it when the process stops. */
   live: LiveEventPublisher;
+  /** Exclusive leases across processes (space placement); close it when the process stops. */
+  leases: RedisLeases;
 }
 
 export interface CoreOverrides {
@@ -55,6 +57,7 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
   if (synapseAdmin.configured) matrix.writeProfilesAsAdmin(synapseAdmin);
   const virtualUsers = new VirtualUserService(matrix, config.matrixDomain, log.child({ module: 'virtualUsers' }));
   const live = new LiveEventPublisher(config.redisUrl, log.child({ module: 'liveEvents' }));
+  const leases = new RedisLeases(config.redisUrl, log.child({ module: 'leases' }));
   const conversations = new ConversationService(matrix, virtualUsers, config.matrixDomain, log.child({ module: 'conversations' }), registration.asToken, live);
   return {
     config,
@@ -63,7 +66,7 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
     synapseAdmin,
     virtualUsers,
     conversations,
-    spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }), registration.asToken),
+    spaces: new CommunitySpaces(matrix, config.matrixDomain, log.child({ module: 'spaces' }), registration.asToken, leases),
     readMarkers: new ReadMarkers(matrix, conversations, live),
     unsend: new Unsend(matrix, conversations, live),
     attachments: new Attachments(matrix, conversations, config.matrixDomain),
@@ -72,5 +75,6 @@ export function createCore(config: Config, log: Logger, overrides: CoreOverrides
     reports: new Reports(matrix, conversations.access, config.matrixDomain),
     typing: new TypingIndicators(matrix, conversations),
     live,
+    leases,
   };
 }

@@ -79,6 +79,7 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
       await closeServer(server);
       await processor.stop();
       await services.live.close();
+      await services.leases.close();
       await disconnectDatabase();
     }),
   };

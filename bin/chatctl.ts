@@ -91,6 +91,7 @@ async function withOperatorContext<T>(
     } finally {
       await Promise.all(queues.map((q) => q.close()));
       await services.live.close();
+      await services.leases.close();
     }
   } finally {
     redis.disconnect();

@@ -53,6 +53,7 @@ export async function startPortalApi(config: Config, opts: { log?: Logger } = {}
       await liveHub.stop();
       await closeServer(server);
       await services.live.close();
+      await services.leases.close();
       await atMost(deps.queue.close(), 1000);
       redis.disconnect();
       await disconnectDatabase();

@@ -56,6 +56,7 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
       await emailDigests?.stop();
       await atMost(queue.close(), 1000);
       await services.live.close();
+      await services.leases.close();
       connection.disconnect();
       await disconnectDatabase();
     }),

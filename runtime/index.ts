@@ -1,9 +1,10 @@
 /**
  * What every process shares: the one configuration object, logging, the error hierarchy, the HTTP
- * listener, and the start/stop helpers. Imported by every part; imports nothing of the project.
+ * listener, the start/stop helpers, and Redis leases. Imported by every part; imports nothing of the project.
  */
 export { loadConfig, ConfigError, type Config } from './config';
 export { createRootLogger, setDefaultLogOutput, type Logger, type LogOutput } from './logger';
 export * from './errors';
 export { listen, closeServer, boundPort } from './httpServer';
 export { stopOnce, atMost } from './lifecycle';
+export { RedisLeases, LeaseTimeoutError, type LeaseOptions } from './redisLeases';

@@ -16,6 +16,8 @@ const administratorSchema = new Schema(
     matrixUserId: { type: String, required: true },
     version: { type: Number, default: 1 },
     provisionedVersion: { type: Number, default: 0 },
+    /** Their Synapse account exists (as for customers: set before they are placed in spaces). */
+    registeredOnMatrix: { type: Boolean },
   },
   { timestamps: true, versionKey: false },
 );
@@ -66,6 +68,10 @@ export async function removeAdministrator(networkId: string, adminId: string): P
     { $set: { status: 'removed' }, $inc: { version: 1 } },
     { returnDocument: 'after' },
   ).lean<AdministratorDoc>();
+}
+
+export async function markAdministratorRegisteredOnMatrix(networkId: string, adminId: string): Promise<void> {
+  await AdministratorModel.updateOne({ _id: adminDocId(networkId, adminId), registeredOnMatrix: { $ne: true } }, { $set: { registeredOnMatrix: true } });
 }
 
 export async function markAdministratorProvisioned(networkId: string, adminId: string, version: number): Promise<void> {

@@ -22,6 +22,11 @@ const customerSchema = new Schema(
     /** Bumped on every change; provisioning job ids carry it so a repeated sync runs once. */
     version: { type: Number, default: 1 },
     provisionedVersion: { type: Number, default: 0 },
+    /**
+     * Their Synapse account exists (set by provisioning right after registering, before placing them
+     * in spaces). A whole-network re-placement covers exactly these people (communitySpaces.ts).
+     */
+    registeredOnMatrix: { type: Boolean },
     /** Set when deprovisioned with erase: the profile here and on Synapse is gone. */
     erasedAt: { type: Date },
   },
@@ -125,6 +130,10 @@ export async function eraseCustomerProfile(networkId: string, customerId: string
 }
 
 /** Marks a customer's virtual user as provisioned up to `version` ($max: never lowers a newer one). */
+export async function markCustomerRegisteredOnMatrix(networkId: string, customerId: string): Promise<void> {
+  await CustomerModel.updateOne({ _id: customerDocId(networkId, customerId), registeredOnMatrix: { $ne: true } }, { $set: { registeredOnMatrix: true } });
+}
+
 export async function markCustomerProvisioned(networkId: string, customerId: string, version: number): Promise<void> {
   await CustomerModel.updateOne({ _id: customerDocId(networkId, customerId) }, { $max: { provisionedVersion: version } });
 }

@@ -1,4 +1,4 @@
-import { type Logger } from '../../runtime';
+import { type Logger, type RedisLeases } from '../../runtime';
 import { isAliasTaken, MatrixError, type MatrixApi } from '../matrix/matrixApi';
 import { botUserId } from '../matrix/virtualUsers';
 import { roomAliasLocalpart } from '../matrix/roomAliases';
@@ -32,6 +32,8 @@ export class CommunitySpaces {
     private readonly log: Logger,
     /** The installation's secret the space aliases are keyed with (matrix/roomAliases.ts). */
     private readonly aliasSecret: string,
+    /** One person is placed by one process at a time (see placeCustomer). */
+    private readonly leases: RedisLeases,
   ) {
     this.bot = botUserId(domain);
   }
@@ -77,23 +79,33 @@ export class CommunitySpaces {
     return { all, wanted };
   }
 
-  /** Brings one customer's space memberships in line with the rules. Safe to repeat. */
+  /**
+   * Brings one customer's space memberships in line with the rules. Safe to repeat. Reading the
+   * rules and acting on them happen under the person's lease: two placements of the same person
+   * (their own provisioning job, a network's re-placement after a visibility change) never
+   * interleave, so the one that runs last acts on the latest rules and no older reading can undo it.
+   */
   async placeCustomer(networkId: string, customerId: string, matrixUserId: string, known?: NetworkSpaces): Promise<void> {
-    const { all, wanted } = await this.desiredSpaces(networkId, customerId, known);
-    for (const space of all) await this.setMembership(space, matrixUserId, wanted.has(space));
+    await this.leases.hold(placementLease(matrixUserId), async () => {
+      const { all, wanted } = await this.desiredSpaces(networkId, customerId, known);
+      for (const space of all) await this.setMembership(space, matrixUserId, wanted.has(space));
+    });
   }
 
   /** Administrators see every space of their network (they see the whole Community page). */
   async placeAdministrator(networkId: string, matrixUserId: string, active: boolean): Promise<void> {
-    const spaces = await this.ensureSpaces(networkId);
-    for (const space of [spaces.network, ...spaces.locations.values()]) await this.setMembership(space, matrixUserId, active);
+    await this.leases.hold(placementLease(matrixUserId), async () => {
+      const spaces = await this.ensureSpaces(networkId);
+      for (const space of [spaces.network, ...spaces.locations.values()]) await this.setMembership(space, matrixUserId, active);
+    });
   }
 
   /** Re-places everyone of the network (after a visibility change or a new location). */
   async placeNetwork(networkId: string, onProgress?: (done: number, total: number) => void): Promise<number> {
     // People whose provisioning has not registered them on Synapse yet are left to that job (it
     // places them once they exist); inviting an account Synapse does not know fails for good.
-    const registered = { networkId, provisionedVersion: { $gte: 1 } };
+    // (provisionedVersion: people provisioned before registeredOnMatrix was recorded.)
+    const registered = { networkId, $or: [{ registeredOnMatrix: true }, { provisionedVersion: { $gte: 1 } }] };
     const customers = await CustomerModel.find(registered).select({ customerId: 1, matrixUserId: 1 }).lean();
     const admins = await AdministratorModel.find(registered).select({ matrixUserId: 1, status: 1 }).lean();
     let done = 0;
@@ -164,6 +176,8 @@ export class CommunitySpaces {
     }
   }
 }
+
+const placementLease = (matrixUserId: string) => `spaces:${matrixUserId}`;
 
 /** How long an adopted space may still be in the making (its creator's request in flight). */
 const SPACE_READY_WAIT_MS = 15000;

@@ -10,7 +10,14 @@ import { syncSupportRoomMembership } from './supportRoomMembership';
 import { runSpacePlacement } from './spacePlacement';
 import { runCustomerExport } from './customerExport';
 import { MatrixAccess } from '../matrixAccess';
-import { findAdministrator, findCustomer, markAdministratorProvisioned, markCustomerProvisioned } from '../../store';
+import {
+  findAdministrator,
+  findCustomer,
+  markAdministratorProvisioned,
+  markAdministratorRegisteredOnMatrix,
+  markCustomerProvisioned,
+  markCustomerRegisteredOnMatrix,
+} from '../../store';
 
 /** Synapse's wait is honoured even without retry_after_ms; one second is its usual minimum. */
 const DEFAULT_RATE_LIMIT_MS = 1000;
@@ -77,6 +84,10 @@ async function provisionCustomer(ctx: JobContext, job: ProvisioningJob) {
     { kind: 'customer', networkId: data.networkId, id: data.customerId },
     { displayName: customer.displayName, avatarUrl: customer.avatarUrl },
   );
+  // Recorded before placing them: a whole-network re-placement that starts from now on includes
+  // them, and one that started earlier read the network before this job reads it (their places
+  // cannot be left as an older visibility wanted them).
+  if (!customer.registeredOnMatrix) await markCustomerRegisteredOnMatrix(data.networkId, data.customerId);
   // Spaces follow locations, status and privacy, all of which this change may have touched.
   await ctx.services.spaces.placeCustomer(data.networkId, data.customerId, matrixUserId);
   await markCustomerProvisioned(data.networkId, data.customerId, customer.version);
@@ -92,6 +103,7 @@ async function provisionAdmin(ctx: JobContext, job: ProvisioningJob) {
   if (admin.status === 'active') {
     await access.unlockIfLocked(admin.matrixUserId);
     await ctx.services.virtualUsers.ensure({ kind: 'admin', networkId: data.networkId, id: data.adminId }, { displayName: admin.displayName });
+    if (!admin.registeredOnMatrix) await markAdministratorRegisteredOnMatrix(data.networkId, data.adminId);
   } else if (ctx.synapseAdmin.configured) {
     await access.lock(data.networkId, admin.matrixUserId);
   }

@@ -2,7 +2,10 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServices, uniqueId, eventually, type TestServices } from '../support/harness';
-import { LocationModel, NetworkModel } from '../../store';
+import { CustomerModel, LocationModel, NetworkModel, customerDocId } from '../../store';
+import { CommunitySpaces } from '../../appservice/domain/communitySpaces';
+import type { MatrixApi } from '../../appservice/matrix/matrixApi';
+import { createRootLogger } from '../../runtime';
 
 /**
  * Networks and locations as spaces, seen from Matrix clients of each role: a space's member list
@@ -162,5 +165,51 @@ describe('community spaces', () => {
     );
     expect(await membersSeenBy(alice, spaces.network)).toBe(NOT_A_MEMBER);
     expect(await membersSeenBy(alice, spaces.downtown)).toBe(NOT_A_MEMBER);
+  });
+  test('a placement that read older rules cannot undo a newer one: one placement of a person at a time', async () => {
+    // Seen in CI: a customer's own provisioning job read "network_members", a visibility change's
+    // re-placement ran and found nothing to undo, then the first job's invite landed and the
+    // customer stayed listed in the network space for good.
+    const race = uniqueId('race');
+    const service = s.token('service', 'host', race);
+    await s.api('PUT', `/v1/networks/${race}`, service, { name: 'Race Co', communityVisibility: 'location_members' });
+    await s.api('PUT', `/v1/networks/${race}/locations/downtown`, service, { name: 'Downtown' });
+    await s.api('PUT', `/v1/networks/${race}/customers/gus`, service, { kind: 'member', displayName: 'Gus', locationIds: ['downtown'], status: 'active' });
+    const core = s.all.appservice.services;
+    const gus = core.virtualUsers.userId({ kind: 'customer', networkId: race, id: 'gus' });
+    const membership = async (space: string) => (await core.matrix.getState<{ membership?: string }>(space, 'm.room.member', gus).catch(() => null))?.membership;
+    const spaces = await eventually('the spaces and Gus placed in Downtown', async () => {
+      const network = await NetworkModel.findById(race).lean();
+      const downtown = (await LocationModel.findOne({ networkId: race, locationId: 'downtown' }).lean())?.spaceRoomId;
+      const provisioned = (await CustomerModel.findById(customerDocId(race, 'gus')).lean())?.provisionedVersion;
+      return network?.spaceRoomId && downtown && provisioned && (await membership(downtown)) === 'join' ? { network: network.spaceRoomId, downtown } : null;
+    }, 30000);
+    expect(await membership(spaces.network)).not.toBe('join');
+
+    // The stale placement: it reads "network_members", then its invite waits at a gate.
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    let invitesAtGate = 0;
+    const gatedMatrix = Object.create(core.matrix) as MatrixApi;
+    gatedMatrix.invite = async (...args: Parameters<MatrixApi['invite']>) => {
+      invitesAtGate++;
+      await gate;
+      return core.matrix.invite(...args);
+    };
+    const stale = new CommunitySpaces(gatedMatrix, s.config.matrixDomain, createRootLogger('silent', 'test'), core.registration.asToken, core.leases);
+    await NetworkModel.updateOne({ _id: race }, { $set: { communityVisibility: 'network_members' } });
+    const first = stale.placeCustomer(race, 'gus', gus);
+    await eventually('the stale placement to reach its invite', async () => invitesAtGate > 0);
+
+    // The rules change back; the newer placement starts while the stale one is still under way.
+    await NetworkModel.updateOne({ _id: race }, { $set: { communityVisibility: 'location_members' } });
+    const second = core.spaces.placeCustomer(race, 'gus', gus);
+    // Long enough for the newer placement to finish if it did not wait for the stale one.
+    await Promise.race([second, new Promise((r) => setTimeout(r, 1500))]);
+    openGate();
+    await Promise.all([first, second]);
+
+    // The newer rules hold: Gus is in his location's space and not listed in the network space.
+    expect({ network: await membership(spaces.network), downtown: await membership(spaces.downtown) }).toEqual({ network: 'leave', downtown: 'join' });
   });
 });
