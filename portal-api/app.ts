@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import cors from '@koa/cors';
-import { type Config, type Logger, httpMetrics, probeRoutes } from '../runtime';
+import { type Config, type Logger, httpMetrics, probeRoutes, probesOpenApi } from '../runtime';
 import { databaseConnected } from '../store';
 import { errorMiddleware } from './errorMiddleware';
 import { requestContext, type PortalState } from './requestContext';
@@ -74,7 +74,7 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   const routes = allRoutes(deps);
   const router = new Router();
   const openapi = openApiDocument(routes, API_INFO);
-  Object.assign(openapi.paths, unsubscribeOpenApi());
+  Object.assign(openapi.paths, unsubscribeOpenApi(), probesOpenApi());
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });

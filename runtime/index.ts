@@ -20,4 +20,4 @@ export {
   reportTransactionBacklog,
   reportQueueMetrics,
 } from './metrics';
-export { probeRoutes, startOpsListener, type ReadinessChecks } from './probes';
+export { probeRoutes, probesOpenApi, startOpsListener, type ReadinessChecks } from './probes';

@@ -66,3 +66,27 @@ export async function startOpsListener(opts: { host: string; port: number; check
   const port = typeof address === 'object' && address ? address.port : 0;
   return { server, port, stop: () => closeServer(server, 1000) };
 }
+
+/** /livez and /readyz in the portal API's OpenAPI document (the other listeners answer them the same way). */
+export function probesOpenApi(): Record<string, unknown> {
+  const body = (example: Record<string, unknown>) => ({ 'application/json': { schema: { type: 'object' }, example } });
+  return {
+    '/livez': {
+      get: {
+        summary: 'Liveness probe (no login, no dependency checked): 200 while the process answers',
+        security: [],
+        responses: { 200: { description: 'alive', content: body({ status: 'ok' }) } },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: "Readiness probe (no login): 200 when this process's MongoDB, Redis and live event connections are up, 503 naming which is not",
+        security: [],
+        responses: {
+          200: { description: 'ready', content: body({ status: 'ready', checks: { mongodb: true, redis: true, liveEvents: true } }) },
+          503: { description: 'not ready', content: body({ status: 'not ready', checks: { mongodb: false, redis: true, liveEvents: true } }) },
+        },
+      },
+    },
+  };
+}
