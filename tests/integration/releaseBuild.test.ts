@@ -200,7 +200,7 @@ describe('the release build', () => {
       expect(history[0]).toMatchObject({ body: 'hello from the release build', sender: { kind: 'customer', id: 'ada' } });
 
       // The data migrations ran at start (schema_migrations records 0001).
-      const migrations = execFileSync(process.execPath, [join('dist', 'bin', 'chatctl.js'), 'migrate', '--status'], { cwd: release, env, encoding: 'utf8' });
+      const migrations = execFileSync(process.execPath, [join('dist', 'bin', 'chatctl.js'), 'migrate', '--status'], { cwd: release, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       expect(migrations).toMatch(/^0001-baseline\tapplied /m);
 
       // Metrics: every family, with the samples this traffic must have produced.
