@@ -164,6 +164,13 @@ describe('the release build', () => {
       figures.readyzMedianMs = Number(latencies[25]!.toFixed(2));
       figures.readyzMaxMs = Number(latencies[49]!.toFixed(2));
 
+      // What the built server reads from beside dist/: the web client's bundle, the API documentation.
+      const page = await get(`${portal}/chat/`);
+      expect({ status: page.status, html: page.text.includes('<coworking-chat') || page.text.includes('/chat/assets/') }).toEqual({ status: 200, html: true });
+      const openapi = JSON.parse((await get(`${portal}/v1/openapi.json`)).text);
+      expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/livez', '/readyz']));
+      expect((await get(`${portal}/v1/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+
       // A network, two members, a message from one read in the other's history.
       const token = tokenMinter(testConfig());
       const api = (method: string, path: string, tok: string, body?: unknown) => callApi(portal, method, path, tok, body);
