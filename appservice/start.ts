@@ -7,7 +7,8 @@ import { TransactionProcessor } from './transactionProcessor';
 import { MatrixEventHandler } from './matrixEventHandler';
 import { HomeserverRules } from './domain/homeserverRules';
 import { LiveAnnouncements } from './domain/liveAnnouncements';
-import { connectDatabase, disconnectDatabase, findAdministrator, findCustomer } from '../store';
+import { connectDatabase, databaseConnected, disconnectDatabase, findAdministrator, findCustomer } from '../store';
+import type { Server } from 'node:http';
 
 const START_PING_ATTEMPTS = 10;
 const START_PING_INTERVAL_MS = 2000;
@@ -29,17 +30,21 @@ export async function startAppservice(config: Config, opts: { log?: Logger } = {
     attachmentCheckTimeoutMs: config.attachments.checkTimeoutMs,
   }, new LiveAnnouncements(services.live, services.conversations.history, services.readMarkers, config.matrixDomain));
   const processor = new TransactionProcessor(handler, log.child({ module: 'transactions' }));
+  let listening: Server | null = null;
   const app = createTransactionListener({
     hsToken: services.registration.hsToken,
     processor,
     userExists: (userId) => provisionOnDemand(services, userId, config.matrixDomain),
     rules: new HomeserverRules(services.matrix, services.conversations, config.matrixDomain, log.child({ module: 'homeserverRules' })),
+    // The registration is loaded (createCore throws otherwise); its Redis clients connect on first use.
+    readiness: () => ({ mongodb: databaseConnected(), registration: services.registration.hsToken.length > 0, listener: listening?.listening === true }),
     log,
   });
   const server = await listen(app, config.appservice.host, config.appservice.port).catch(async (err) => {
     await disconnectDatabase();
     throw err;
   });
+  listening = server;
   const port = boundPort(server);
   log.info({ port, url: config.appservice.url }, 'appservice listening');
   void processor.process();

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { type Logger } from '../runtime';
+import { type Logger, type ReadinessChecks, httpMetrics, probeRoutes } from '../runtime';
 import type { TransactionProcessor } from './transactionProcessor';
 import type { HomeserverRules } from './domain/homeserverRules';
 import { homeserverRulesRouter } from './homeserverRulesRoutes';
@@ -19,12 +19,16 @@ export function createTransactionListener(opts: {
   userExists: (userId: string) => Promise<boolean>;
   /** Synapse's questions before it acts (homeserverRulesRoutes.ts), under the same hs_token. */
   rules?: HomeserverRules;
+  /** GET /livez and /readyz, answered without the hs_token (README "Deploying › Probes"). */
+  readiness?: ReadinessChecks;
   log: Logger;
 }): Koa {
   const app = new Koa();
   const router = new Router({ prefix: '/_matrix/app/v1' });
   const expected = digest(opts.hsToken);
 
+  app.use(httpMetrics('appservice'));
+  if (opts.readiness) app.use(probeRoutes(opts.readiness));
   app.use(async (ctx, next) => {
     try {
       await next();

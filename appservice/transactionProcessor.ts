@@ -1,4 +1,4 @@
-import { type Logger, UpstreamUnavailableError } from '../runtime';
+import { type Logger, UpstreamUnavailableError, metrics, reportTransactionBacklog } from '../runtime';
 import type { MatrixEvent } from './matrix/matrixApi';
 import { RoomLanes } from './roomLanes';
 import { AppserviceTransactionModel, ProcessedEventModel, isDatabaseError, processedEventIds } from '../store';
@@ -14,6 +14,25 @@ const TRANSACTIONS_PER_BATCH = 16;
  * earlier one. Counted in events, not batches: each stuck event can be in a batch of its own.
  */
 const EVENTS_IN_FLIGHT = 5000;
+/** Event types counted by name in chat_appservice_events_processed_total; any other is "other" (labels stay bounded). */
+const COUNTED_TYPES = new Set([
+  'm.room.message',
+  'm.room.member',
+  'm.room.redaction',
+  'm.reaction',
+  'm.room.encrypted',
+  'm.room.create',
+  'm.room.power_levels',
+  'm.room.join_rules',
+  'm.room.history_visibility',
+  'm.room.name',
+  'm.room.topic',
+  'm.room.avatar',
+  'm.room.pinned_events',
+  'm.space.child',
+  'm.space.parent',
+]);
+const countedType = (type: unknown) => (typeof type === 'string' && COUNTED_TYPES.has(type) ? type : 'other');
 
 export interface EphemeralEvent {
   type: string;
@@ -56,11 +75,16 @@ export class TransactionProcessor {
   /** Events queued in the lanes and not recorded yet: a re-push of one is not queued twice. */
   private readonly queuedEventIds = new Set<string>();
   private readonly lanes = new RoomLanes({ total: ROOM_CONCURRENCY, perLane: ROOM_CONCURRENCY_PER_NETWORK });
+  /** Transactions read and not marked processed yet (the metrics' backlog, with `pending`). */
+  private transactionsUnderWay = 0;
+  private readonly unreport: () => void;
 
   constructor(
     private readonly handlers: TransactionHandlers,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.unreport = reportTransactionBacklog(() => this.pending.length + this.transactionsUnderWay);
+  }
 
   /** Wakes the loop (with the id of a transaction just stored); resolves when the work is done. */
   process(txnId?: string): Promise<void> {
@@ -86,6 +110,7 @@ export class TransactionProcessor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unreport();
     await this.running;
   }
 
@@ -132,7 +157,13 @@ export class TransactionProcessor {
           // only itself. A transaction is marked processed once all of its events are applied.
           if (txns.length > 0) {
             const events = txns.map((t) => JSON.parse(t.eventsJson) as MatrixEvent[]);
-            track(this.applyBatch(txns, events.flat()), events.reduce((n, e) => n + e.length, 0));
+            this.transactionsUnderWay += txns.length;
+            const batch = this.applyBatch(txns, events.flat());
+            void batch.then(
+              () => (this.transactionsUnderWay -= txns.length),
+              () => (this.transactionsUnderWay -= txns.length),
+            );
+            track(batch, events.reduce((n, e) => n + e.length, 0));
           }
           while (eventsInFlight >= EVENTS_IN_FLIGHT) await Promise.race(inFlight).catch(() => undefined);
         }
@@ -149,13 +180,15 @@ export class TransactionProcessor {
     if (failure) throw (failure as { err: unknown }).err;
   }
 
-  private async applyBatch(txns: Array<{ _id: string; ephemeralJson: string }>, events: MatrixEvent[]): Promise<void> {
+  private async applyBatch(txns: Array<{ _id: string; ephemeralJson: string; createdAt?: Date }>, events: MatrixEvent[]): Promise<void> {
     await this.applyEvents(events);
     for (const txn of txns) {
       for (const ephemeral of JSON.parse(txn.ephemeralJson) as EphemeralEvent[]) await this.handlers.ephemeral(ephemeral);
     }
     const now = new Date();
     await Promise.all(txns.map((t) => AppserviceTransactionModel.updateOne({ _id: t._id }, { $set: { processedAt: now } })));
+    // Lag: from the transaction stored on Synapse's push to all of its events applied.
+    for (const t of txns) if (t.createdAt) metrics.transactionLag.observe(Math.max(0, now.getTime() - new Date(t.createdAt).getTime()) / 1000);
   }
 
   /**
@@ -193,7 +226,10 @@ export class TransactionProcessor {
     const byRoom = new Map<string, MatrixEvent[]>();
     for (const event of events) {
       // The same event in two transactions (of this batch, or of one still under way) is applied once.
-      if (!event?.event_id || done.has(event.event_id) || this.queuedEventIds.has(event.event_id)) continue;
+      if (!event?.event_id || done.has(event.event_id) || this.queuedEventIds.has(event.event_id)) {
+        metrics.eventsProcessed.inc({ type: countedType(event?.type), outcome: 'skipped' });
+        continue;
+      }
       done.add(event.event_id);
       const list = byRoom.get(event.room_id) ?? [];
       list.push(event);
@@ -220,10 +256,16 @@ export class TransactionProcessor {
   }
 
   private async applyOnce(event: MatrixEvent): Promise<void> {
+    const type = countedType(event.type);
     try {
       await this.handlers.event(event);
+      metrics.eventsProcessed.inc({ type, outcome: 'applied' });
     } catch (err) {
-      if (isDatabaseError(err) || err instanceof UpstreamUnavailableError) throw err;
+      if (isDatabaseError(err) || err instanceof UpstreamUnavailableError) {
+        metrics.eventsProcessed.inc({ type, outcome: 'retried' });
+        throw err;
+      }
+      metrics.eventsProcessed.inc({ type, outcome: 'failed' });
       // A failing event must not block every later one; it is logged with its id.
       this.log.error({ err, eventId: event.event_id, type: event.type }, 'event handler failed');
     }

@@ -8,6 +8,7 @@
  *   chatctl queues                                         counts per queue and state, failed jobs
  *   chatctl retry [--queue provisioning] [--job <id>...]   retry failed jobs
  *   chatctl health                                         Synapse, appservice, MongoDB, Redis
+ *   chatctl migrate [--status]                             apply pending data migrations (or list them)
  * Configuration comes from the environment, or from --env-file (the dev stack writes .run/dev/dev.env).
  * Long operations show a progress bar until their job ends (--no-wait prints the job id only).
  */
@@ -19,7 +20,7 @@ import { loadConfig, type Config, createRootLogger } from '../runtime';
 import { createCore, generateRegistration, writeRegistration } from '../appservice';
 import { checkHealth, mintToken, ROLES, type Role } from '../portal-api';
 import { toggleChats, deprovisionCustomer, importCustomers, describeJob, describeQueue, retryFailedJobs, type JobView, NOTIFICATION_DELIVERY_QUEUE, ProvisioningQueue, createProducerConnection, waitUntilReady } from '../provisioning';
-import { connectDatabase, disconnectDatabase } from '../store';
+import { connectDatabase, disconnectDatabase, migrationStatus, runMigrations } from '../store';
 
 function envFrom(file?: string): NodeJS.ProcessEnv {
   if (!file) return process.env;
@@ -205,6 +206,25 @@ program
       if (health.status !== 'ok') process.exitCode = 1;
     }),
   );
+
+program
+  .command('migrate')
+  .description('apply the pending data migrations (store/migrations/; every server process also does at start)')
+  .option('--status', 'list applied and pending migrations, apply nothing')
+  .option('--env-file <path>', 'read configuration from this file')
+  .action(async (opts: { status?: boolean; envFile?: string }) => {
+    const config = loadConfig(envFrom(opts.envFile));
+    await connectDatabase(config.mongodbUri);
+    try {
+      if (!opts.status) {
+        const applied = await runMigrations({ onApplied: (m, ms) => console.log(`applied ${m.id}-${m.name} (${ms} ms)`) });
+        if (applied.length === 0) console.log('no pending migrations');
+      }
+      for (const m of await migrationStatus()) console.log(`${m.id}-${m.name}\t${m.appliedAt ? `applied ${m.appliedAt.toISOString()}` : 'pending'}`);
+    } finally {
+      await disconnectDatabase();
+    }
+  });
 
 program.parseAsync().catch((err: Error) => {
   console.error(`chatctl: ${err.message}`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Logger } from '../runtime';
+import { type Logger, reportLiveStreams } from '../runtime';
 import {
   acquireSlot,
   channelMessageToEvent,
@@ -60,6 +60,7 @@ export class LiveEventHub {
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private heartbeat: NodeJS.Timeout | null = null;
   private readyOnce = false;
+  private unreport: (() => void) | null = null;
 
   constructor(
     redisUrl: string,
@@ -83,6 +84,12 @@ export class LiveEventHub {
     await Promise.all([this.subscriber.connect(), this.reader.connect()]);
     this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatMs);
     this.heartbeat.unref();
+    this.unreport = reportLiveStreams(() => this.size);
+  }
+
+  /** Both Redis connections of the hub are up (readiness; they reconnect by themselves). */
+  get ready(): boolean {
+    return this.subscriber.status === 'ready' && this.reader.status === 'ready';
   }
 
   /** Streams open in this process. */
@@ -118,6 +125,7 @@ export class LiveEventHub {
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.unreport?.();
     for (const set of this.byRecipient.values()) {
       for (const a of set) {
         a.sink.end('the server is stopping');

@@ -2,7 +2,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import cors from '@koa/cors';
-import { type Config, type Logger } from '../runtime';
+import { type Config, type Logger, httpMetrics, probeRoutes, probesOpenApi } from '../runtime';
+import { databaseConnected } from '../store';
 import { errorMiddleware } from './errorMiddleware';
 import { requestContext, type PortalState } from './requestContext';
 import { openApiDocument, registerRoutes, type AnyRouteSpec } from './routeTable';
@@ -73,7 +74,7 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
   const routes = allRoutes(deps);
   const router = new Router();
   const openapi = openApiDocument(routes, API_INFO);
-  Object.assign(openapi.paths, unsubscribeOpenApi());
+  Object.assign(openapi.paths, unsubscribeOpenApi(), probesOpenApi());
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
@@ -86,6 +87,15 @@ export function createPortalApp(deps: PortalDeps, log: Logger): Koa<PortalState>
     callerStatus: callerStatusCheck(),
   });
 
+  app.use(httpMetrics('portal-api'));
+  // Load balancer probes: unauthenticated, no rate limit, from the process's own connection states.
+  app.use(
+    probeRoutes(() => ({
+      mongodb: databaseConnected(),
+      redis: deps.redis.status === 'ready',
+      liveEvents: deps.liveHub.ready,
+    })),
+  );
   app.use(requestContext(log));
   // Host portals on other origins that embed the web client's element (WEB_CLIENT_ALLOWED_ORIGINS only).
   const allowedOrigins = new Set(deps.services.config.webClient.allowedOrigins);

@@ -1,4 +1,4 @@
-import { atMost, stopOnce, type Config, createRootLogger, type Logger } from '../runtime';
+import { atMost, stopOnce, type Config, createRootLogger, type Logger, reportQueueMetrics, startOpsListener } from '../runtime';
 import { Worker } from 'bullmq';
 import { createCore } from '../appservice';
 import { createWorkerConnection } from './redisConnection';
@@ -8,10 +8,12 @@ import { createProvisioningProcessor } from './jobs/provisioningJobs';
 import { startNotificationDelivery } from './jobs/notificationDelivery';
 import { startEmailDigests } from './jobs/emailDigests';
 import { closeWorker } from './workerShutdown';
-import { connectDatabase, disconnectDatabase } from '../store';
+import { connectDatabase, databaseConnected, disconnectDatabase } from '../store';
 
 export interface ProvisioningWorkerHandle {
   worker: Worker<ProvisioningJobData>;
+  /** Port of the worker's probe listener (/livez, /readyz on WORKER_HTTP_HOST). */
+  httpPort: number;
   stop(): Promise<void>;
 }
 
@@ -46,11 +48,31 @@ export async function startProvisioningWorker(config: Config, opts: { log?: Logg
     allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
   });
   const emailDigests = await startEmailDigests(connection, log.child({ module: 'emailDigests' }), config);
+  // Queue depth for /metrics, by BullMQ's own exporter (bullmq_job_count by queue and state).
+  const queues = [queue.queue, notificationDelivery.queue, ...(emailDigests ? [emailDigests.queue] : [])];
+  const unreport = queues.map((q) => reportQueueMetrics(() => q.exportPrometheusMetrics()));
+  const probes = await startOpsListener({
+    host: config.workerHttp.host,
+    port: config.workerHttp.port,
+    checks: () => ({ mongodb: databaseConnected(), redis: connection.status === 'ready', worker: worker.isRunning() }),
+  }).catch(async (err) => {
+    shuttingDown = true;
+    await closeWorker(worker, connection);
+    await notificationDelivery.stop();
+    await emailDigests?.stop();
+    connection.disconnect();
+    await disconnectDatabase();
+    throw err;
+  });
+  log.info({ port: probes.port }, 'provisioning worker probes listening');
   return {
     worker,
+    httpPort: probes.port,
     stop: stopOnce(async () => {
       // Finishes in-flight jobs; anything still locked is picked up by another worker after expiry.
       shuttingDown = true;
+      for (const undo of unreport) undo();
+      await probes.stop();
       await closeWorker(worker, connection);
       await notificationDelivery.stop();
       await emailDigests?.stop();

@@ -8,3 +8,16 @@ export * from './errors';
 export { listen, closeServer, boundPort } from './httpServer';
 export { stopOnce, atMost } from './lifecycle';
 export { RedisLeases, LeaseTimeoutError, type LeaseOptions } from './redisLeases';
+export { environmentKeys, renderEnvExample, type EnvironmentKey } from './config';
+export {
+  metrics,
+  METRIC_FAMILIES,
+  QUEUE_METRIC_FAMILIES,
+  httpMetrics,
+  synapseEndpoint,
+  renderMetrics,
+  reportLiveStreams,
+  reportTransactionBacklog,
+  reportQueueMetrics,
+} from './metrics';
+export { probeRoutes, probesOpenApi, startOpsListener, type ReadinessChecks } from './probes';

@@ -25,6 +25,7 @@ import { ReadMarkerModel } from './readMarkers';
 import { SavedPowerLevelsModel } from './savedPowerLevels';
 import { SentMessageModel } from './sentMessages';
 import { SupportInboxHeadModel } from './supportInboxHeads';
+import { SchemaMigrationModel } from './schemaMigrations';
 
 /** Every collection of the store, one file each; connectDatabase makes sure their indexes exist. */
 export const COLLECTIONS = [
@@ -58,5 +59,6 @@ export const COLLECTIONS = [
   EmailDigestHeadModel,
   AttachmentModel,
   AttachmentSendModel,
+  SchemaMigrationModel,
   LockedMatrixAccountModel,
 ] as const;

@@ -40,6 +40,11 @@ export async function disconnectDatabase(): Promise<void> {
   if (users === 0) await mongoose.disconnect();
 }
 
+/** Whether this process's connection is up now (readiness: the driver's state, no round trip). */
+export function databaseConnected(): boolean {
+  return mongoose.connection.readyState === 1;
+}
+
 export async function pingDatabase(): Promise<void> {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected');

@@ -4,7 +4,7 @@
  * statements, one writer at a time, the directory change record). The only part of the project
  * that imports mongoose; everything else imports this file.
  */
-export { connectDatabase, disconnectDatabase, pingDatabase, isDatabaseError, redactUri, rawDatabase, onDatabaseOperation } from './database';
+export { connectDatabase, disconnectDatabase, databaseConnected, pingDatabase, isDatabaseError, redactUri, rawDatabase, onDatabaseOperation } from './database';
 export * from './entityIds';
 export * from './duplicateKeys';
 export { NetworkModel, type NetworkDoc, findNetwork, networkExists, setChatsEnabled, writeNetwork, upsertNetwork, updateNetworkSettings, targetChatsToggle } from './networks';
@@ -35,3 +35,5 @@ export { LockedMatrixAccountModel, recordMatrixAccountLocked, recordMatrixAccoun
 export * from './notificationSettings';
 export * from './emailDigests';
 export * from './emailDigestHeads';
+export { runMigrations, migrationStatus, type MigrationState } from './migrate';
+export { MIGRATIONS, type Migration } from './migrations';

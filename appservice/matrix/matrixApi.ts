@@ -1,4 +1,4 @@
-import { UpstreamUnavailableError } from '../../runtime';
+import { UpstreamUnavailableError, metrics, synapseEndpoint } from '../../runtime';
 
 /**
  * The Client-Server API of Synapse as the appservice sees it: every call carries the as_token and,
@@ -117,7 +117,32 @@ export class MatrixApi {
     }
   }
 
+  /** Every request to Synapse passes here once: timed and counted (chat_synapse_request_* metrics). */
   private async requestOnce<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
+    const endpoint = synapseEndpoint(path);
+    const end = metrics.synapseRequestDuration.startTimer({ method, endpoint });
+    try {
+      const result = await this.requestOnceUntimed<T>(method, path, opts);
+      end({ status: '2xx' });
+      return result;
+    } catch (err) {
+      const kind =
+        err instanceof UpstreamUnavailableError
+          ? 'unreachable'
+          : err instanceof MatrixError
+            ? err.status === 429
+              ? 'rate_limited'
+              : err.status >= 500
+                ? 'server_error'
+                : 'client_error'
+            : 'other';
+      end({ status: err instanceof MatrixError ? String(err.status) : kind });
+      metrics.synapseRequestErrors.inc({ endpoint, kind });
+      throw err;
+    }
+  }
+
+  private async requestOnceUntimed<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
     const url = new URL(this.baseUrl + path);
     if (opts.asUser) url.searchParams.set('user_id', opts.asUser);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));

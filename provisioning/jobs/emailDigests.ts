@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { atMost, type Config, type Logger } from '../../runtime';
+import { atMost, metrics, type Config, type Logger } from '../../runtime';
 import { parseVirtualUserId, virtualUserId } from '../../appservice';
 import {
   ConversationModel,
@@ -152,7 +152,9 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
   await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'sending' } });
   try {
     await deps.transport.sendMail(email.message);
+    metrics.emailsSent.inc();
   } catch (err) {
+    metrics.emailsFailed.inc();
     // Nothing was accepted (the server answers 250 only once it has the message): retry later.
     await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'closing', lastError: (err as Error).message.slice(0, 500) } });
     throw err;

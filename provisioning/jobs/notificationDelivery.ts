@@ -53,6 +53,7 @@ export function signWebhookBody(secret: string, body: string): string {
 }
 
 export interface NotificationDeliveryHandle {
+  queue: Queue<DeliveryJob>;
   stop(): Promise<void>;
 }
 
@@ -111,6 +112,7 @@ export async function startNotificationDelivery(
 
   log.info('notification delivery started');
   return {
+    queue,
     async stop() {
       stopped = true;
       clearInterval(timer);

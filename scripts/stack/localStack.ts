@@ -54,6 +54,9 @@ export async function startLocalStack(opts: { dataDir: string; profile: 'dev' | 
     APPSERVICE_HOST: '127.0.0.1',
     APPSERVICE_PORT: String(appservicePort),
     APPSERVICE_URL: appserviceUrl,
+    // Any free port: several workers and processes of one run share the machine.
+    WORKER_HTTP_PORT: '0',
+    METRICS_PORT: '0',
     REGISTRATION_PATH: registrationPath,
     SYNAPSE_URL: synapse.url,
     MATRIX_DOMAIN: serverName,

@@ -1,0 +1,7 @@
+import type { Migration } from './migration';
+import { migration as m0001 } from './0001-baseline';
+
+export type { Migration } from './migration';
+
+/** Every migration, in order. A new file NNNN-name.ts is added here too (tests/unit/schemaMigrations.test.ts checks). */
+export const MIGRATIONS: readonly Migration[] = [m0001];

@@ -1,0 +1,59 @@
+import { connectDatabase, disconnectDatabase, migrationStatus, rawDatabase, runMigrations, type Migration } from '../../store';
+import { uniqueId } from '../support/harness';
+
+/**
+ * The data migration mechanism (store/migrate.ts) on the real FerretDB/MongoDB: applied once in
+ * order however many processes start together, recorded in schema_migrations, and a lease held by
+ * a live process makes the others wait (and say so when it takes too long).
+ */
+describe('numbered data migrations', () => {
+  const prefix = uniqueId('mig');
+  const calls: string[] = [];
+  const migrations: Migration[] = [1, 2].map((n) => ({
+    id: `${prefix}-${n}`,
+    name: `step-${n}`,
+    async up(db) {
+      calls.push(`${prefix}-${n}`);
+      await db.collection(`${prefix}_data`).updateOne({ _id: 'x' as never }, { $set: { [`step${n}`]: true } }, { upsert: true });
+      await new Promise((r) => setTimeout(r, 300));
+    },
+  }));
+
+  beforeAll(async () => {
+    await connectDatabase(process.env.MONGODB_URI!);
+  });
+  afterAll(async () => {
+    const db = rawDatabase();
+    await db.collection('schema_migrations').deleteMany({ _id: { $in: migrations.map((m) => m.id) } as never });
+    await db.collection(`${prefix}_data`).drop().catch(() => undefined);
+    await disconnectDatabase();
+  });
+
+  test('two processes starting together: each migration runs once, in order, and is recorded', async () => {
+    expect((await migrationStatus(migrations)).map((m) => m.appliedAt)).toEqual([undefined, undefined]);
+    const [a, b] = await Promise.all([runMigrations({ migrations }), runMigrations({ migrations })]);
+    expect([a, b].sort((x, y) => y.length - x.length)).toEqual([migrations.map((m) => m.id), []]);
+    expect(calls).toEqual(migrations.map((m) => m.id));
+    const status = await migrationStatus(migrations);
+    expect(status.map((m) => ({ id: m.id, applied: m.appliedAt instanceof Date }))).toEqual(migrations.map((m) => ({ id: m.id, applied: true })));
+    expect(await rawDatabase().collection(`${prefix}_data`).findOne({ _id: 'x' as never })).toEqual({ _id: 'x', step1: true, step2: true });
+    // Nothing pending: a later start does nothing.
+    expect(await runMigrations({ migrations })).toEqual([]);
+    expect(calls).toHaveLength(2);
+  });
+
+  test('a lease held by a live process: the next one waits, then fails naming the lease', async () => {
+    const pending: Migration[] = [{ id: `${prefix}-3`, name: 'step-3', up: async () => void calls.push(`${prefix}-3`) }];
+    migrations.push(pending[0]!);
+    const locks = rawDatabase().collection('schema_migrations');
+    await locks.insertOne({ _id: '~lock' as never, holder: 'another-process', lockedUntil: new Date(Date.now() + 60000) });
+    try {
+      await expect(runMigrations({ migrations: pending, waitMs: 600 })).rejects.toThrow('another process holds the migration lease (schema_migrations "~lock")');
+      expect(calls).not.toContain(`${prefix}-3`);
+    } finally {
+      await locks.deleteOne({ _id: '~lock' as never, holder: 'another-process' });
+    }
+    // Once released (or expired) the migration goes through.
+    expect(await runMigrations({ migrations: pending })).toEqual([`${prefix}-3`]);
+  });
+});
