@@ -219,7 +219,8 @@ export async function writeCustomerBatch(
 export async function markCustomersProvisioned(networkId: string, provisioned: ReadonlyArray<{ customerId: string; version: number }>): Promise<void> {
   await updateCustomers(
     provisioned.map((p) => ({
-      updateOne: { filter: { _id: customerDocId(networkId, p.customerId) }, update: { $max: { provisionedVersion: p.version } } },
+      // Provisioned by an import batch: registered on Synapse too (the import's placement follows).
+      updateOne: { filter: { _id: customerDocId(networkId, p.customerId) }, update: { $max: { provisionedVersion: p.version }, $set: { registeredOnMatrix: true } } },
     })),
   );
 }

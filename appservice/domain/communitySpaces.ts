@@ -104,8 +104,7 @@ export class CommunitySpaces {
   async placeNetwork(networkId: string, onProgress?: (done: number, total: number) => void): Promise<number> {
     // People whose provisioning has not registered them on Synapse yet are left to that job (it
     // places them once they exist); inviting an account Synapse does not know fails for good.
-    // (provisionedVersion: people provisioned before registeredOnMatrix was recorded.)
-    const registered = { networkId, $or: [{ registeredOnMatrix: true }, { provisionedVersion: { $gte: 1 } }] };
+    const registered = { networkId, registeredOnMatrix: true };
     const customers = await CustomerModel.find(registered).select({ customerId: 1, matrixUserId: 1 }).lean();
     const admins = await AdministratorModel.find(registered).select({ matrixUserId: 1, status: 1 }).lean();
     let done = 0;

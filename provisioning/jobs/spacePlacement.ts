@@ -13,7 +13,7 @@ export async function runSpacePlacement(ctx: JobContext, job: ProvisioningJob): 
   if (data.customerId) {
     const customer = await findCustomer(data.networkId, data.customerId);
     // Not registered on Synapse yet: their provisioning job places them.
-    if (!customer || !(customer.registeredOnMatrix || customer.provisionedVersion)) return { placed: 0 };
+    if (!customer?.registeredOnMatrix) return { placed: 0 };
     await spaces.placeCustomer(data.networkId, data.customerId, customer.matrixUserId);
     return { placed: 1 };
   }

@@ -1,7 +1,8 @@
 import type { Migration } from './migration';
 import { migration as m0001 } from './0001-baseline';
+import { migration as m0002 } from './0002-registered-on-matrix';
 
 export type { Migration } from './migration';
 
 /** Every migration, in order. A new file NNNN-name.ts is added here too (tests/unit/schemaMigrations.test.ts checks). */
-export const MIGRATIONS: readonly Migration[] = [m0001];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002];

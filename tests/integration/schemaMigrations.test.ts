@@ -1,4 +1,5 @@
 import { connectDatabase, disconnectDatabase, migrationStatus, rawDatabase, runMigrations, type Migration } from '../../store';
+import { MIGRATIONS } from '../../store/migrations';
 import { uniqueId } from '../support/harness';
 
 /**
@@ -55,5 +56,24 @@ describe('numbered data migrations', () => {
     }
     // Once released (or expired) the migration goes through.
     expect(await runMigrations({ migrations: pending })).toEqual([`${prefix}-3`]);
+  });
+
+  test('0002 records people provisioned before registeredOnMatrix existed as registered, and nobody else', async () => {
+    const db = rawDatabase();
+    const net = uniqueId('mig0002');
+    const customers = db.collection('customers');
+    await customers.insertMany([
+      { _id: `${net}-done` as never, networkId: net, customerId: 'done', provisionedVersion: 2 },
+      { _id: `${net}-new` as never, networkId: net, customerId: 'new', provisionedVersion: 0 },
+    ]);
+    await db.collection('administrators').insertOne({ _id: `${net}-erin` as never, networkId: net, adminId: 'erin', provisionedVersion: 1 });
+    const m0002 = MIGRATIONS.find((m) => m.id === '0002')!;
+    await m0002.up(db);
+    await m0002.up(db); // idempotent: a second run changes nothing
+    const seen = await customers.find({ networkId: net }).sort({ customerId: 1 }).project({ _id: 0, customerId: 1, registeredOnMatrix: 1 }).toArray();
+    expect(seen).toEqual([{ customerId: 'done', registeredOnMatrix: true }, { customerId: 'new' }]);
+    expect((await db.collection('administrators').findOne({ networkId: net }))?.registeredOnMatrix).toBe(true);
+    await customers.deleteMany({ networkId: net });
+    await db.collection('administrators').deleteMany({ networkId: net });
   });
 });
