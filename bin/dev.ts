@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
 import { startLocalStack } from '../scripts/stack/localStack';
 import { DEMO_NETWORK, seedDemoNetwork } from '../scripts/stack/demoSeed';
 import { startAllInOne } from './allInOne';
+import { connectDatabase, disconnectDatabase, runMigrations } from '../store';
 
 async function main(): Promise<void> {
   const dataDir = join(PROJECT_ROOT, '.run', 'dev');
@@ -28,6 +29,13 @@ async function main(): Promise<void> {
   // JSON logs to a file; the terminal keeps the links below and shows errors as they happen.
   const logPath = join(dataDir, 'services.log');
   const log = createRootLogger(config.logLevel, 'dev', { file: logPath, stderrFrom: 'error' });
+  // .run/dev outlives a release: its data gets the pending migrations first, as bin/server.ts does.
+  await connectDatabase(config.mongodbUri);
+  try {
+    await runMigrations({ onApplied: (m, ms) => log.info({ migration: `${m.id}-${m.name}`, ms }, 'data migration applied') });
+  } finally {
+    await disconnectDatabase();
+  }
   const all = await startAllInOne(config, log);
   const token = (role: Role, sub: string, net?: string) =>
     mintToken({ secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience }, { role, sub, net }, 86400);
