@@ -10,8 +10,8 @@ import mongoose, { Schema, type InferSchemaType } from 'mongoose';
  *   closing found again by a retry (crash before SMTP, or SMTP refused): computed and tried again
  *   sending found again (the worker died before the message's final "."): nothing can have been
  *     delivered (an SMTP server delivers only a message ended by "."), computed and sent again
- *   committing found again (the worker died after the final "." was due, before the server's
- *     answer was recorded): the one case nobody can decide; uncertain, not resent
+ *   committing found again (the worker died after the final "." was due): sent if the server's
+ *     250 was recorded in Redis by then; otherwise the one case nobody can decide: uncertain, not resent
  */
 export const EMAIL_DIGEST_STATUSES = ['pending', 'queued', 'closing', 'sending', 'committing', 'sent', 'nothing', 'uncertain', 'failed'] as const;
 export type EmailDigestStatus = (typeof EMAIL_DIGEST_STATUSES)[number];
@@ -46,6 +46,8 @@ const emailDigestSchema = new Schema(
     sendingAt: { type: Date },
     committingAt: { type: Date },
     sentAt: { type: Date },
+    /** ms from the final "." to the server's answer recorded (in Redis, see emailDigests.ts): the moment a crash leaves uncertain. */
+    uncertainMs: { type: Number },
     /** The Message-ID (stable per window, recorded with the intent to send, before the SMTP exchange) of the email sent, and how many conversations and messages it listed. */
     emailMessageId: { type: String },
     listedChats: { type: Number },

@@ -75,7 +75,7 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
   const transport = createMailTransport(smtpUrl);
   const queue = new Queue<DigestJob>(EMAIL_DIGEST_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
   queue.on('error', () => undefined);
-  const worker = new Worker<DigestJob>(EMAIL_DIGEST_QUEUE, (job) => processDigest(job, { config, transport, log }), {
+  const worker = new Worker<DigestJob>(EMAIL_DIGEST_QUEUE, (job) => processDigest(job, { config, transport, log, redis: connection }), {
     connection,
     concurrency: SEND_CONCURRENCY,
     lockDuration: config.jobs.lockSeconds * 1000,
@@ -133,11 +133,25 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
 
 type Outcome = { skipped: string } | { nothing: true } | { sent: string };
 
-async function processDigest(job: Job<DigestJob>, deps: { config: Config; transport: Transporter; log: Logger }): Promise<Outcome> {
+/**
+ * The server's 250 recorded in Redis first: one round trip, where the window document's update on
+ * the database takes several. A retry that finds a window `committing` with this key knows the
+ * email was taken. Kept as long as a window's job can be retried.
+ */
+const ackKey = (digestId: string) => `email-digest:accepted:${digestId}`;
+const ACK_TTL_SECONDS = 30 * 24 * 3600;
+
+async function processDigest(job: Job<DigestJob>, deps: { config: Config; transport: Transporter; log: Logger; redis: Redis }): Promise<Outcome> {
   const { config } = deps;
   const digest = await EmailDigestModel.findById(job.data.digestId).lean<EmailDigestDoc>();
   if (!digest) return { skipped: 'unknown window' };
   if (digest.status === 'committing') {
+    const accepted = await deps.redis.get(ackKey(digest._id));
+    if (accepted) {
+      // The previous attempt died after the server's 250 was recorded in Redis: it was sent.
+      await EmailDigestModel.updateOne({ _id: digest._id, status: 'committing' }, { $set: { status: 'sent', sentAt: new Date(), emailMessageId: accepted }, $unset: { lastError: 1 } });
+      return { sent: accepted };
+    }
     // The previous attempt died between the final "." and recording the answer: at most once, so not again.
     await EmailDigestModel.updateOne({ _id: digest._id, status: 'committing' }, { $set: { status: 'uncertain' } });
     deps.log.warn({ digestId: digest._id }, 'notification email may or may not have been sent (worker died awaiting the server\'s answer to the message); not sent again');
@@ -156,10 +170,16 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
   }
   // The intent, with the Message-ID the email will carry, before the SMTP transaction opens.
   await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'sending', sendingAt: new Date(), emailMessageId: email.message.messageId } });
+  // From the final "." on until the server's answer is recorded: the only moment a crash leaves the outcome unknown.
+  let dotAt = 0;
+  let uncertainMs: number | undefined;
   try {
     await sendWithCommitPoint(deps.transport, email.message, async () => {
       await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'committing', committingAt: new Date() } });
+      dotAt = performance.now();
     });
+    await atMost(deps.redis.set(ackKey(digest._id), email.message.messageId, 'EX', ACK_TTL_SECONDS), 2000).catch(() => undefined);
+    uncertainMs = Math.round((performance.now() - dotAt) * 10) / 10;
   } catch (err) {
     const lastError = (err as Error).message.slice(0, 500);
     if ((err as { committed?: boolean }).committed && !serverRefused(err)) {
@@ -174,7 +194,7 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
   }
   await EmailDigestModel.updateOne(
     { _id: digest._id },
-    { $set: { status: 'sent', sentAt: new Date(), emailMessageId: email.message.messageId, listedChats: email.chats, listedMessages: email.messages }, $unset: { lastError: 1 } },
+    { $set: { status: 'sent', sentAt: new Date(), uncertainMs, emailMessageId: email.message.messageId, listedChats: email.chats, listedMessages: email.messages }, $unset: { lastError: 1 } },
   );
   return { sent: email.message.messageId };
 }
