@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts one local stack (Synapse test profile, FerretDB or MONGODB_URI, Redis;
- * data on /dev/shm), runs the benchmarks B1–B9 against it, writes bench-results.json at the repo
+ * data on /dev/shm), runs the benchmarks B1–B10 against it, writes bench-results.json at the repo
  * root and prints the same as a table. BENCH_SCALE=small for a quick check; BENCH_ONLY=B1,B4 runs a
  * subset. A figure with a baseline is measured side by side with the same work done directly on
  * Synapse or MongoDB in this run (B1, B3, B5: the same calls; B2: what Synapse itself produces, the
@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appserviceIngest } from './appserviceIngest';
+import { customerExport } from './customerExport';
 import { historyPage } from './historyPage';
 import { inboxAndDirectory } from './inboxAndDirectory';
 import { provisioningImport } from './provisioningImport';
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       ['B3', 'provisioning import', () => provisioningImport(b, scale, worker)],
       ['B2', 'appservice ingest', () => appserviceIngest(b, scale)],
       ['B9', 'web client load', () => webClientLoad(b, scale)],
+      ['B10', 'customer export', () => customerExport(b, scale, worker)],
       // Last: its 100,000 seeded customers would otherwise be in every later query's collection.
       ['B4', 'inbox and directory', () => inboxAndDirectory(b, scale)],
     ];

@@ -12,9 +12,14 @@ const READERS = 20;
 /**
  * R9: 200 people with an unread direct message each (20 of them read it before it is due); the
  * worker (its own process) is SIGKILLed during the digest run and Mailpit is restarted once during
- * it. Every unread person receives exactly one email for their window, no reader receives one.
- * Emails are sent at most once (README "Notifications"): a window whose SMTP exchange the kill
- * interrupted is marked `uncertain` and not resent; such windows are counted, not hidden.
+ * it. Every unread person receives exactly one email for their window (counted per recipient
+ * through Mailpit's API, each carrying its window's Message-ID), no reader receives one.
+ *
+ * A kill before a message's final "." leaves the window `sending` and it is sent again (nothing
+ * was delivered); only a kill between that "." and recording the server's answer leaves it
+ * `uncertain` (not resent: at most once, README "Notifications"). Such windows are counted, not
+ * hidden, and fail the run; so does a send that never passed its commit point. The counts include
+ * how long the uncertain moment lasted per email (committing -> sent), measured.
  */
 export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promise<ScenarioResult> {
   const mailpit = b.stack.mail;
@@ -55,16 +60,31 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
 
   const settled: EmailDigestStatus[] = ['sent', 'nothing', 'uncertain', 'failed'];
   await eventually('every window settled', async () => (await EmailDigestModel.countDocuments({ networkId: net.net, status: { $nin: settled } })) === 0, 300000, 500);
-  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1, attempts: 1 }).lean();
+  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1, attempts: 1, emailMessageId: 1, sendingAt: 1, committingAt: 1, sentAt: 1, uncertainMs: 1 }).lean();
   const statusCount = (s: string) => windows.filter((w) => w.status === s).length;
 
   // What arrived, per address.
   const received = new Map<string, number>();
+  const messageIds = new Map<string, string[]>();
   for (let start = 0; ; start += 1000) {
-    const page = (await (await fetch(`${mailpit.webUrl}/api/v1/messages?start=${start}&limit=1000`)).json()) as { messages: Array<{ To: Array<{ Address: string }> }> };
-    for (const m of page.messages) for (const to of m.To) received.set(to.Address.toLowerCase(), (received.get(to.Address.toLowerCase()) ?? 0) + 1);
+    const page = (await (await fetch(`${mailpit.webUrl}/api/v1/messages?start=${start}&limit=1000`)).json()) as { messages: Array<{ MessageID: string; To: Array<{ Address: string }> }> };
+    for (const m of page.messages) {
+      for (const to of m.To) {
+        const a = to.Address.toLowerCase();
+        received.set(a, (received.get(a) ?? 0) + 1);
+        messageIds.set(a, [...(messageIds.get(a) ?? []), m.MessageID]);
+      }
+    }
     if (page.messages.length < 1000) break;
   }
+  // Each email is its window's: the Message-ID recorded with the intent to send.
+  const windowMessageIds = new Map(windows.map((w) => [w.personId, (w.emailMessageId ?? '').replace(/^<|>$/g, '')]));
+  const foreignIds = people.filter((p) => (messageIds.get(address(p).toLowerCase()) ?? []).some((id) => id !== windowMessageIds.get(p))).length;
+  // The moment a kill would leave uncertain, per email sent: the final "." to the answer recorded.
+  const sent = windows.filter((w) => w.status === 'sent');
+  const uncertainMs = sent.filter((w) => typeof w.uncertainMs === 'number').map((w) => w.uncertainMs!);
+  const sendingMs = sent.filter((w) => w.sendingAt && w.sentAt).map((w) => new Date(w.sentAt!).getTime() - new Date(w.sendingAt!).getTime());
+  const median = (xs: number[]) => (xs.length ? xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : -1);
   const readers = new Set(people.slice(0, READERS));
   let once = 0;
   let twice = 0;
@@ -85,7 +105,11 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
   if (twice > 0) problems.push(`${twice} people received more than one email for their window`);
   if (readersEmailed > 0) problems.push(`${readersEmailed} people who had read their conversation received an email`);
   if (none > 0) problems.push(`${none} unread people received no email (${uncertain} windows uncertain: their SMTP exchange was cut by the kill)`);
+  if (uncertain > 0) problems.push(`${uncertain} windows uncertain (the kill fell between a final "." and recording the answer)`);
   if (statusCount('failed') > 0) problems.push(`${statusCount('failed')} windows failed`);
+  if (foreignIds > 0) problems.push(`${foreignIds} people received an email whose Message-ID is not their window's`);
+  const uncommitted = sent.filter((w) => !w.committingAt).length;
+  if (uncommitted > 0) problems.push(`${uncommitted} emails were sent without passing their commit point`);
   if (killedAfter >= PEOPLE - READERS) problems.push('every email was sent before the kill: nothing was tested');
   return {
     id: 'R9',
@@ -102,8 +126,13 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
       windowsSent: statusCount('sent'),
       windowsNothing: statusCount('nothing'),
       windowsUncertain: uncertain,
+      mailpitMessages: [...received.values()].reduce((a, n) => a + n, 0),
       // Tried more than once: taken over after the kill, or retried after Mailpit's restart.
       windowsRetried: windows.filter((w) => (w.attempts ?? 0) > 1).length,
+      // ms, median and max over the emails sent: whole SMTP exchange, and its uncertain moment.
+      smtpExchangeMsMedian: median(sendingMs),
+      uncertainMomentMsMedian: median(uncertainMs),
+      uncertainMomentMsMax: uncertainMs.length ? Math.max(...uncertainMs) : -1,
     },
     problems,
   };

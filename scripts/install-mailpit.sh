@@ -3,17 +3,12 @@
 # into the cache: the embedded mail server of development and tests (README "Notifications").
 # Idempotent; prints the binary's path. Not needed when SMTP_URL points at a real mail server.
 set -euo pipefail
+# shellcheck source=scripts/lib/goBuildCached.sh
+source "$(dirname "$0")/lib/goBuildCached.sh"
 cache="${CHAT_CACHE_DIR:-$HOME/.cache/coworking-chat}"
 version=1.33.1
-bin="$cache/mailpit-$version/mailpit"
-if [ ! -x "$bin" ]; then
-  command -v go >/dev/null || { echo "Mailpit needs Go to build (or set SMTP_URL to a mail server)" >&2; exit 1; }
-  echo "building Mailpit $version into $bin" >&2
-  mkdir -p "$(dirname "$bin")"
-  build="$(mktemp -d)"
-  trap 'rm -rf "$build"' EXIT
-  GOBIN="$build" GOFLAGS=-mod=mod go install -trimpath "github.com/axllent/mailpit@v$version" >&2
-  mv "$build/mailpit" "$bin.$$"
-  mv "$bin.$$" "$bin"
-fi
-echo "$bin"
+build_mailpit() {
+  GOBIN="$1" GOFLAGS=-mod=mod go install -trimpath "github.com/axllent/mailpit@v$version" >&2
+  mv "$1/mailpit" "$2"
+}
+go_build_cached "Mailpit $version" "$cache/mailpit-$version/mailpit" "or set SMTP_URL to a mail server" build_mailpit

@@ -5,12 +5,15 @@ import mongoose, { Schema, type InferSchemaType } from 'mongoose';
  * window at a person's first unread message; provisioning/jobs/emailDigests.ts sends it after
  * their delay). The document is also the send record that keeps a window from being emailed twice:
  *
- *   pending -> queued (a delayed BullMQ job, job id = window id) -> closing -> sending -> sent
+ *   pending -> queued (a delayed BullMQ job, job id = window id) -> closing -> sending -> committing -> sent
  *                                                     closing -> nothing (all read meanwhile, muted, no address)
  *   closing found again by a retry (crash before SMTP, or SMTP refused): computed and tried again
- *   sending found again by a retry (the worker died during the SMTP exchange): uncertain, not resent
+ *   sending found again (the worker died before the message's final "."): nothing can have been
+ *     delivered (an SMTP server delivers only a message ended by "."), computed and sent again
+ *   committing found again (the worker died after the final "." was due): sent if the server's
+ *     250 was recorded in Redis by then; otherwise the one case nobody can decide: uncertain, not resent
  */
-export const EMAIL_DIGEST_STATUSES = ['pending', 'queued', 'closing', 'sending', 'sent', 'nothing', 'uncertain', 'failed'] as const;
+export const EMAIL_DIGEST_STATUSES = ['pending', 'queued', 'closing', 'sending', 'committing', 'sent', 'nothing', 'uncertain', 'failed'] as const;
 export type EmailDigestStatus = (typeof EMAIL_DIGEST_STATUSES)[number];
 /** A window still collecting messages: a new message joins it instead of opening another. */
 export const OPEN_DIGEST_STATUSES: readonly EmailDigestStatus[] = ['pending', 'queued'];
@@ -39,8 +42,13 @@ const emailDigestSchema = new Schema(
     nothingBecause: { type: String },
     attempts: { type: Number, default: 0 },
     lastError: { type: String },
+    /** When the last attempt opened its SMTP transaction, and when its final "." was due (status committing). */
+    sendingAt: { type: Date },
+    committingAt: { type: Date },
     sentAt: { type: Date },
-    /** The Message-ID of the email sent, and how many conversations and messages it listed. */
+    /** ms from the final "." to the server's answer recorded (in Redis, see emailDigests.ts): the moment a crash leaves uncertain. */
+    uncertainMs: { type: Number },
+    /** The Message-ID (stable per window, recorded with the intent to send, before the SMTP exchange) of the email sent, and how many conversations and messages it listed. */
     emailMessageId: { type: String },
     listedChats: { type: Number },
     listedMessages: { type: Number },

@@ -20,6 +20,8 @@ export interface BenchScale {
   b7Seconds: number;
   /** B8: events a listener misses before reconnecting. */
   b8MissedEvents: number;
+  /** B10: messages the exported customer sent (spread over several conversations). */
+  b10Messages: number;
 }
 
 export const SCALES: Record<BenchScale['name'], BenchScale> = {
@@ -40,6 +42,7 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b7MessagesPerSecond: 20,
     b7Seconds: 10,
     b8MissedEvents: 1000,
+    b10Messages: 5000,
   },
   default: {
     name: 'default',
@@ -58,6 +61,7 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b7MessagesPerSecond: 50,
     b7Seconds: 30,
     b8MissedEvents: 1000,
+    b10Messages: 50000,
   },
 };
 

@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { atMost, metrics, type Config, type Logger } from '../../runtime';
 import { parseVirtualUserId, virtualUserId } from '../../appservice';
 import {
@@ -18,6 +18,9 @@ import {
 import { closeWorker } from '../workerShutdown';
 import { composeDigestEmail, messageText, MESSAGES_PER_CHAT, type DigestChat } from './digestEmail';
 import { signUnsubscribeToken } from '../unsubscribeLinks';
+import { createMailTransport, sendWithCommitPoint, serverRefused } from './smtpCommitPoint';
+
+export { createMailTransport };
 
 /**
  * Batched notification emails. The appservice opens a window per person at their first unread
@@ -28,12 +31,17 @@ import { signUnsubscribeToken } from '../unsubscribeLinks';
  * was read meanwhile (portal or Matrix read receipts move the same read markers) or the
  * conversations were muted.
  *
- * Delivery is at most once per window. The window document is the send record: `closing` before
- * anything is computed, `sending` right before the SMTP exchange, `sent` after it. A retry that
- * finds `closing` computes and sends again (nothing left the building); one that finds `sending`
- * (the worker died between handing the email to SMTP and recording it) cannot know whether the
- * server took it and marks the window `uncertain` rather than risk a second email. An SMTP error
- * (server down, refused) puts the window back to `closing` and BullMQ retries with backoff.
+ * Delivery is exactly once except in one moment, and at most once there. The window document is
+ * the send record: `closing` before anything is computed; `sending` (with the window's stable
+ * Message-ID) before the SMTP transaction opens; `committing` written, and awaited, right before
+ * the message's final "." of DATA (smtpCommitPoint.ts); `sent` after the server's 250. A retry that
+ * finds `closing` or `sending` computes and sends again: the server cannot have delivered a
+ * message whose "." it never got (RFC 5321 §3.8). One that finds `committing` (the worker died
+ * between that "." and recording the answer, one round trip plus one write) cannot know whether
+ * the server took it, and marks the window `uncertain` rather than risk a second email. An SMTP
+ * error before the commit point, or a reply refusing the message after it, puts the window back
+ * to `closing` and BullMQ retries with backoff; a connection lost after the commit point without
+ * an answer is `uncertain` too.
  */
 
 export const EMAIL_DIGEST_QUEUE = 'email-digest';
@@ -58,10 +66,6 @@ export interface EmailDigestsHandle {
   stop(): Promise<void>;
 }
 
-export function createMailTransport(smtpUrl: string): Transporter {
-  return nodemailer.createTransport(smtpUrl, { connectionTimeout: 10000, greetingTimeout: 10000, socketTimeout: 30000 } as never);
-}
-
 export async function startEmailDigests(connection: Redis, log: Logger, config: Config): Promise<EmailDigestsHandle | null> {
   const smtpUrl = config.email.smtpUrl;
   if (!smtpUrl) {
@@ -71,7 +75,7 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
   const transport = createMailTransport(smtpUrl);
   const queue = new Queue<DigestJob>(EMAIL_DIGEST_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
   queue.on('error', () => undefined);
-  const worker = new Worker<DigestJob>(EMAIL_DIGEST_QUEUE, (job) => processDigest(job, { config, transport, log }), {
+  const worker = new Worker<DigestJob>(EMAIL_DIGEST_QUEUE, (job) => processDigest(job, { config, transport, log, redis: connection }), {
     connection,
     concurrency: SEND_CONCURRENCY,
     lockDuration: config.jobs.lockSeconds * 1000,
@@ -82,7 +86,7 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
     log.warn({ digestId: job.data.digestId, attempts: job.attemptsMade, final, err: err.message }, 'notification email failed');
-    if (final) void EmailDigestModel.updateOne({ _id: job.data.digestId, status: 'closing' }, { $set: { status: 'failed' } }).catch(() => undefined);
+    if (final) void EmailDigestModel.updateOne({ _id: job.data.digestId, status: { $in: ['closing', 'sending'] } }, { $set: { status: 'failed' } }).catch(() => undefined);
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'email digest worker error'));
   await worker.waitUntilReady();
@@ -103,7 +107,7 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
   };
   let stopped = false;
   // Windows marked before a crash (or Redis lost their jobs): queued again; the job id keeps one job per window.
-  let relaying: Promise<void> = EmailDigestModel.find({ status: { $in: ['queued', 'closing'] } })
+  let relaying: Promise<void> = EmailDigestModel.find({ status: { $in: ['queued', 'closing', 'sending', 'committing'] } })
     .select({ _id: 1, openedAt: 1, delayMinutes: 1 })
     .lean<EmailDigestDoc[]>()
     .then(async (windows) => {
@@ -129,17 +133,32 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
 
 type Outcome = { skipped: string } | { nothing: true } | { sent: string };
 
-async function processDigest(job: Job<DigestJob>, deps: { config: Config; transport: Transporter; log: Logger }): Promise<Outcome> {
+/**
+ * The server's 250 recorded in Redis first: one round trip, where the window document's update on
+ * the database takes several. A retry that finds a window `committing` with this key knows the
+ * email was taken. Kept as long as a window's job can be retried.
+ */
+const ackKey = (digestId: string) => `email-digest:accepted:${digestId}`;
+const ACK_TTL_SECONDS = 30 * 24 * 3600;
+
+async function processDigest(job: Job<DigestJob>, deps: { config: Config; transport: Transporter; log: Logger; redis: Redis }): Promise<Outcome> {
   const { config } = deps;
   const digest = await EmailDigestModel.findById(job.data.digestId).lean<EmailDigestDoc>();
   if (!digest) return { skipped: 'unknown window' };
-  if (digest.status === 'sending') {
-    // The previous attempt died during the SMTP exchange: at most once, so not again.
-    await EmailDigestModel.updateOne({ _id: digest._id, status: 'sending' }, { $set: { status: 'uncertain' } });
-    deps.log.warn({ digestId: digest._id }, 'notification email may or may not have been sent (worker died while sending); not sent again');
+  if (digest.status === 'committing') {
+    const accepted = await deps.redis.get(ackKey(digest._id));
+    if (accepted) {
+      // The previous attempt died after the server's 250 was recorded in Redis: it was sent.
+      await EmailDigestModel.updateOne({ _id: digest._id, status: 'committing' }, { $set: { status: 'sent', sentAt: new Date(), emailMessageId: accepted }, $unset: { lastError: 1 } });
+      return { sent: accepted };
+    }
+    // The previous attempt died between the final "." and recording the answer: at most once, so not again.
+    await EmailDigestModel.updateOne({ _id: digest._id, status: 'committing' }, { $set: { status: 'uncertain' } });
+    deps.log.warn({ digestId: digest._id }, 'notification email may or may not have been sent (worker died awaiting the server\'s answer to the message); not sent again');
     return { skipped: 'uncertain' };
   }
-  if (digest.status !== 'queued' && digest.status !== 'closing' && digest.status !== 'pending') return { skipped: digest.status };
+  // `sending`: the previous attempt died before its final ".", so the server delivered nothing.
+  if (!(['queued', 'closing', 'pending', 'sending'] as string[]).includes(digest.status)) return { skipped: digest.status };
   // Closed from here on: a message arriving now opens the person's next window.
   const closedAt = digest.closedAt ? new Date(digest.closedAt) : new Date();
   // Every attempt counts (a retry after an SMTP error or a crash too).
@@ -149,19 +168,35 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
     await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'nothing', nothingBecause: email.nothing } });
     return { nothing: true };
   }
-  await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'sending' } });
+  // The intent, with the Message-ID the email will carry, before the SMTP transaction opens.
+  await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'sending', sendingAt: new Date(), emailMessageId: email.message.messageId } });
+  // From the final "." on until the server's answer is recorded: the only moment a crash leaves the outcome unknown.
+  let dotAt = 0;
+  let uncertainMs: number | undefined;
   try {
-    await deps.transport.sendMail(email.message);
+    await sendWithCommitPoint(deps.transport, email.message, async () => {
+      await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'committing', committingAt: new Date() } });
+      dotAt = performance.now();
+    });
+    await atMost(deps.redis.set(ackKey(digest._id), email.message.messageId, 'EX', ACK_TTL_SECONDS), 2000).catch(() => undefined);
+    uncertainMs = Math.round((performance.now() - dotAt) * 10) / 10;
     metrics.emailsSent.inc();
   } catch (err) {
     metrics.emailsFailed.inc();
-    // Nothing was accepted (the server answers 250 only once it has the message): retry later.
-    await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'closing', lastError: (err as Error).message.slice(0, 500) } });
+    const lastError = (err as Error).message.slice(0, 500);
+    if ((err as { committed?: boolean }).committed && !serverRefused(err)) {
+      // The "." was sent, no answer came (connection lost, timeout): the server may have it.
+      await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'uncertain', lastError } });
+      deps.log.warn({ digestId: digest._id, err: lastError }, 'notification email may or may not have been sent (no answer to the message); not sent again');
+      return { skipped: 'uncertain' };
+    }
+    // Nothing was accepted (the server answers 250 only once it has the whole message): retry later.
+    await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'closing', lastError } });
     throw err;
   }
   await EmailDigestModel.updateOne(
     { _id: digest._id },
-    { $set: { status: 'sent', sentAt: new Date(), emailMessageId: email.message.messageId, listedChats: email.chats, listedMessages: email.messages }, $unset: { lastError: 1 } },
+    { $set: { status: 'sent', sentAt: new Date(), uncertainMs, emailMessageId: email.message.messageId, listedChats: email.chats, listedMessages: email.messages }, $unset: { lastError: 1 } },
   );
   return { sent: email.message.messageId };
 }

@@ -281,6 +281,9 @@ describe('web client in a real browser', () => {
     // Carol hides her name: no path reaches her, and the refusal is a sentence.
     await gotoRoute(alice.page, s.baseUrl, as('alice'), '/message/carol?via=feed_post:post-1');
     await alice.page.getByRole('alert').filter({ hasText: "This person can't be messaged." }).waitFor();
+    // The heading says the link was refused, not that the conversation is opening.
+    await alice.page.getByRole('heading', { name: "This conversation can't be opened" }).waitFor();
+    expect(await alice.page.getByRole('heading', { name: 'Opening the conversation…' }).count()).toBe(0);
     await setSettings({ communityVisibility: 'network_members' });
   });
 

@@ -1,6 +1,7 @@
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
 import { IndexedMessageModel } from '../../store';
+import { matrixRequest } from '../support/matrixRequest';
 
 const PNG = Buffer.from(
   '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
@@ -21,14 +22,8 @@ describe('attachments from Matrix clients: every media reference is checked', ()
   let ada: { homeserverUrl: string; userId: string; accessToken: string };
   let roomId: string;
 
-  async function matrix(method: string, path: string, body?: unknown, raw?: { data: Buffer; type: string }) {
-    const res = await fetch(`${ada.homeserverUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ada.accessToken}`, 'content-type': raw?.type ?? 'application/json' },
-      body: raw ? raw.data : body ? JSON.stringify(body) : undefined,
-    });
-    return (await res.json()) as Record<string, any>;
-  }
+  const matrix = async (method: string, path: string, body?: unknown, raw?: { data: Buffer; type: string }) =>
+    (await matrixRequest<Record<string, any>>(ada, method, path, body, raw)).body!;
   const upload = async (data: Buffer, name: string, type: string) =>
     String((await matrix('POST', `/_matrix/media/v3/upload?filename=${encodeURIComponent(name)}`, undefined, { data, type })).content_uri);
   let txn = 0;

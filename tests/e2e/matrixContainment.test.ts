@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { directKey, supportKey } from '../../appservice';
 import { eventually, startServices, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
+import { matrixRequest } from '../support/matrixRequest';
 
 /**
  * The Matrix side is a second front door: what a member can reach with the access token of
@@ -15,15 +16,7 @@ describe('containment: a Matrix client cannot step outside the rules', () => {
   const sessions: Record<string, { homeserverUrl: string; userId: string; accessToken: string }> = {};
   let chatRoomId: string;
 
-  async function matrix(who: string, method: string, path: string, body?: unknown) {
-    const session = sessions[who]!;
-    const res = await fetch(`${session.homeserverUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${session.accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-  }
+  const matrix = (who: string, method: string, path: string, body?: unknown) => matrixRequest(sessions[who]!, method, path, body);
 
   beforeAll(async () => {
     s = await startServices();

@@ -1,5 +1,6 @@
 import { eventually, startServices, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
+import { matrixRequest } from '../support/matrixRequest';
 
 /**
  * Issue 11, findings 1 and 8, refused by the homeserver itself (synapse-http-antispam asking
@@ -18,15 +19,7 @@ describe('refused at the homeserver: a Matrix client meets people only in the se
   let offRoomId: string;
   let readOnlyRoomId: string;
 
-  async function matrix(who: string, method: string, path: string, body?: unknown) {
-    const session = sessions[who]!;
-    const res = await fetch(`${session.homeserverUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${session.accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-  }
+  const matrix = (who: string, method: string, path: string, body?: unknown) => matrixRequest(sessions[who]!, method, path, body);
   const room = (id: string) => `/_matrix/client/v3/rooms/${encodeURIComponent(id)}`;
   let txn = 0;
   const say = (who: string, roomId: string, body: string) =>

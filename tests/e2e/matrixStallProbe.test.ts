@@ -1,5 +1,6 @@
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
+import { matrixRequest } from '../support/matrixRequest';
 
 const ROOMS = 5;
 const PENDING_PER_ROOM = 4;
@@ -27,14 +28,7 @@ describe('one network\'s stuck media checks stall no other network', () => {
 
   test("with 20 never-uploaded files referenced in network A, network B's message reaches its administrators within 2 s", async () => {
     const attacker = (await s.api('POST', '/v1/me/matrix-session', a.customer('c0'))).body;
-    const matrix = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${attacker.homeserverUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${attacker.accessToken}`, 'content-type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return (await res.json()) as Record<string, any>;
-    };
+    const matrix = async (method: string, path: string, body?: unknown) => (await matrixRequest<Record<string, any>>(attacker, method, path, body)).body!;
     const rooms: string[] = [];
     for (let i = 1; i <= ROOMS; i++) rooms.push((await s.api('POST', '/v1/chats', a.customer('c0'), { userId: `c${i}` })).body.matrixRoomId);
     const stuck: string[] = [];

@@ -30,7 +30,8 @@ export function StartChat(props: { route: Route }) {
 
   return (
     <section class="cwc-pad" aria-labelledby="start-title">
-      <h2 id="start-title">Opening the conversation…</h2>
+      {/* A refused link says so in its heading too: the conversation is not being opened. */}
+      <h2 id="start-title">{error ? "This conversation can't be opened" : 'Opening the conversation…'}</h2>
       {error && (
         <>
           <p class="cwc-error" role="alert">
