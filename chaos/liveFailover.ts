@@ -129,6 +129,8 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   }
 
   let lost = 0;
+  let lostAfterReconnect = 0;
+  const lostExamples: string[] = [];
   let duplicated = 0;
   let outOfOrder = 0;
   for (const l of listeners) {
@@ -136,11 +138,14 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
     const got = messagesOf(l);
     const unique = new Set(got);
     duplicated += got.length - unique.size;
-    lost += sentBodies[l.chat]!.filter((body) => !unique.has(body)).length;
+    const missing = sentBodies[l.chat]!.filter((body) => !unique.has(body));
+    lost += missing.length;
+    if (l.reconnects > 0) lostAfterReconnect += missing.length;
+    if (missing.length && lostExamples.length < 5) lostExamples.push(`${l.who}${l.reconnects ? ' (reconnected)' : ''}: ${missing.join(', ')}`);
     for (let i = 1; i < l.events.length; i++) if (compareIds(l.events[i - 1]!.id, l.events[i]!.id) >= 0) outOfOrder++;
   }
   const reconnected = listeners.filter((l) => l.reconnects > 0).length;
-  if (lost) problems.push(`${lost} messages missing from listeners`);
+  if (lost) problems.push(`${lost} messages missing from listeners (${lostAfterReconnect} of them from reconnected ones; e.g. ${lostExamples.join('; ')})`);
   if (duplicated) problems.push(`${duplicated} messages delivered twice`);
   if (outOfOrder) problems.push(`${outOfOrder} events out of order`);
   if (reconnected !== CUSTOMERS) problems.push(`${reconnected} listeners reconnected, expected the ${CUSTOMERS} of the killed process`);
