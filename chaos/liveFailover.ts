@@ -145,6 +145,8 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
     for (let i = 1; i < l.events.length; i++) if (compareIds(l.events[i - 1]!.id, l.events[i]!.id) >= 0) outOfOrder++;
   }
   const reconnected = listeners.filter((l) => l.reconnects > 0).length;
+  // A resync tells a client to reload: what it skipped is not on the stream (and counts as lost here).
+  const resyncs = listeners.reduce((n, l) => n + l.events.filter((e) => e.type === 'resync').length, 0);
   if (lost) problems.push(`${lost} messages missing from listeners (${lostAfterReconnect} of them from reconnected ones; e.g. ${lostExamples.join('; ')})`);
   if (duplicated) problems.push(`${duplicated} messages delivered twice`);
   if (outOfOrder) problems.push(`${outOfOrder} events out of order`);
@@ -153,7 +155,7 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   return {
     id: 'R8',
     title: `API process SIGKILLed with ${listeners.length} listeners on two processes`,
-    counts: { ...(front ? { via: 'nginx', resent } : {}), listeners: listeners.length, killedAtMessage: killedAt, reconnected, messages: MESSAGES, deliveries: listeners.reduce((n, l) => n + messagesOf(l).length, 0), lost, duplicated, outOfOrder },
+    counts: { ...(front ? { via: 'nginx', resent } : {}), listeners: listeners.length, killedAtMessage: killedAt, reconnected, resyncs, messages: MESSAGES, deliveries: listeners.reduce((n, l) => n + messagesOf(l).length, 0), lost, duplicated, outOfOrder },
     problems,
   };
 }
