@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     await b.startInProcess({ appservice: true, portalApi: true });
     const worker = b.child('worker');
     await worker.start();
-    console.error(`bench: stack ready in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s (data and logs in ${b.dataDir})`);
+    console.error(`bench: ${b.stack.profile} profile, stack ready in ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s (data and logs in ${b.dataDir})`);
     const benchmarks: Array<[string, string, () => Promise<BenchResult[]>]> = [
       ['B1', 'send latency', () => sendLatency(b, scale)],
       ['B5', 'history page', () => historyPage(b, scale)],
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const ordered = results.sort((x, y) => x.id.localeCompare(y.id));
   writeFileSync(join(__dirname, '..', 'bench-results.json'), JSON.stringify(ordered, null, 2) + '\n');
   const minutes = ((Date.now() - started.getTime()) / 60000).toFixed(1);
-  console.log(`Benchmarks, scale ${scale.name}, ${started.toISOString()}, ${minutes} min, Node ${process.version}\n`);
+  console.log(`Benchmarks, scale ${scale.name}, ${b.stack.profile} profile, ${started.toISOString()}, ${minutes} min, Node ${process.version}\n`);
   console.log(formatTable(ordered));
   const missed = ordered.filter((r) => meetsTarget(r) === false).map((r) => `${r.id} ${r.metric}`);
   if (missed.length) console.log(`\ntargets missed: ${missed.join('; ')}`);

@@ -1,7 +1,10 @@
 /**
  * `bash scripts/start.sh`: the whole stack on the embedded defaults, with the demo network.
  * Data lives in .run/dev (delete it for a fresh start); logs too: services.log (appservice, portal
- * API, workers), Synapse, FerretDB and Redis.
+ * API, workers), Synapse, FerretDB and Redis. STACK_PROFILE=scale starts the production-like
+ * profile instead (README › Deploying, "Scale-out"), in .run/scale: Synapse workers on PostgreSQL
+ * behind nginx, and the appservice, two portal API processes behind nginx and two provisioning
+ * workers, each its own process.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +13,13 @@ import { mintToken, type Role } from '../portal-api';
 import { PROJECT_ROOT } from '../scripts/stack/cacheDir';
 import { startLocalStack } from '../scripts/stack/localStack';
 import { DEMO_NETWORK, seedDemoNetwork } from '../scripts/stack/demoSeed';
+import { startServiceFleet } from '../scripts/stack/serviceFleet';
 import { startAllInOne } from './allInOne';
 import { connectDatabase, disconnectDatabase, runMigrations } from '../store';
 
 async function main(): Promise<void> {
-  const dataDir = join(PROJECT_ROOT, '.run', 'dev');
+  const scale = process.env.STACK_PROFILE === 'scale';
+  const dataDir = join(PROJECT_ROOT, '.run', scale ? 'scale' : 'dev');
   const stack = await startLocalStack({
     dataDir,
     profile: 'dev',
@@ -29,19 +34,19 @@ async function main(): Promise<void> {
   // JSON logs to a file; the terminal keeps the links below and shows errors as they happen.
   const logPath = join(dataDir, 'services.log');
   const log = createRootLogger(config.logLevel, 'dev', { file: logPath, stderrFrom: 'error' });
-  // .run/dev outlives a release: its data gets the pending migrations first, as bin/server.ts does.
+  // .run/<profile> outlives a release: its data gets the pending migrations first, as bin/server.ts does.
   await connectDatabase(config.mongodbUri);
   try {
     await runMigrations({ onApplied: (m, ms) => log.info({ migration: `${m.id}-${m.name}`, ms }, 'data migration applied') });
   } finally {
     await disconnectDatabase();
   }
-  const all = await startAllInOne(config, log);
+  const all = scale ? await startServiceFleet(stack, env as Record<string, string>) : await startAllInOne(config, log);
+  const api = 'url' in all ? all.url : all.portalApi.url;
   const token = (role: Role, sub: string, net?: string) =>
     mintToken({ secretOrPrivateKey: config.jwt.key, algorithm: config.jwt.algorithm, issuer: config.jwt.issuer, audience: config.jwt.audience }, { role, sub, net }, 86400);
-  await seedDemoNetwork(all.portalApi.url, token('service', 'host-platform', DEMO_NETWORK), token('admin', 'admin-1', DEMO_NETWORK));
+  await seedDemoNetwork(api, token('service', 'host-platform', DEMO_NETWORK), token('admin', 'admin-1', DEMO_NETWORK));
 
-  const api = all.portalApi.url;
   const open = (who: string) => `${api}/chat/?as=${encodeURIComponent(who)}`;
   const webLinks = config.webClient.devLogin
     ? `Open the chat UI (development sign-in; each link works in its own tab):
@@ -60,8 +65,9 @@ Coworking chat is running.
   Redis           ${stack.redis.url}
   Email (Mailpit) ${stack.mail.webUrl ?? `SMTP_URL ${stack.mail.smtpUrl}`}   (the demo's notification emails; web UI)
   Configuration   ${envFile}
-  Logs            ${logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}; errors also show here)
-
+  Logs            ${scale ? `${dataDir}/{appservice,portal-api-N,worker-N}.log (one per process)` : logPath}   (JSON lines at LOG_LEVEL ${config.logLevel}${scale ? '' : '; errors also show here'})
+${scale ? `  Scale profile   Synapse on PostgreSQL ${stack.postgres!.host}:${stack.postgres!.port}, a generic worker, nginx in front of Synapse and of 2 API processes
+` : ''}
 ${webLinks}
 Demo network "${DEMO_NETWORK}": members alice, bob, carol (hides her name), non-member dave, admin admin-1
 (emails <id>@demo.test: unread messages arrive as one email after 10 minutes, in Mailpit above).

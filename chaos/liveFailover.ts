@@ -26,6 +26,12 @@ interface Listener {
  * third of the way in. Its listeners reconnect to the second with Last-Event-ID, as an EventSource
  * does; in the end every listener must hold every message of its conversation exactly once, with
  * ids increasing across the reconnect.
+ *
+ * On the scale profile (STACK_PROFILE=scale) the two processes are the two behind the stack's
+ * nginx, and clients go through nginx as in production: messages are sent to the load balancer
+ * (a send caught in flight by the kill is answered 502 and sent again with the same txnId, as a
+ * client does; the txnId makes that safe), and listeners of the killed process reconnect to the
+ * load balancer, which passes them to the survivor.
  */
 export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promise<ScenarioResult> {
   const problems: string[] = [];
@@ -35,10 +41,14 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   await inLanes(chats.map((_, k) => k), 8, async (k) => {
     chats[k] = (await b.ok('POST', '/v1/chats', net.customer(`r8-${2 * k}`), { userId: `r8-${2 * k + 1}`, via: { type: 'community' } })).id;
   });
-  const port = await freePort();
+  const front = b.stack.portalApi;
+  const port = front ? front.backendPorts[1]! : await freePort();
   const survivor = b.child('portal-api', { PORTAL_API_PORT: String(port) });
   await survivor.start();
   const survivorUrl = `http://127.0.0.1:${port}`;
+  // Where clients send and reconnect: the load balancer on the scale profile, else the survivor.
+  const clientUrl = front ? front.url : survivorUrl;
+  let resent = 0;
   let stopping = false;
 
   const connect = async (l: Listener): Promise<void> => {
@@ -50,7 +60,7 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
         void conn.ended.then(() => {
           if (stopping) return;
           // The process died under the stream: reconnect where the other process serves.
-          l.url = survivorUrl;
+          l.url = clientUrl;
           l.reconnects++;
           void connect(l);
         });
@@ -85,14 +95,25 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
       const sender = `r8-${2 * chat + (k % 2)}`;
       const body = `r8 ${k}`;
       sentBodies[chat]!.push(body);
-      sends.push(
-        fetch(`${survivorUrl}/v1/chats/${chats[chat]}/messages`, {
+      const send = () =>
+        fetch(`${clientUrl}/v1/chats/${chats[chat]}/messages`, {
           method: 'POST',
           headers: { authorization: `Bearer ${net.customer(sender)}`, 'content-type': 'application/json' },
           body: JSON.stringify({ txnId: `r8-${k}`, body }),
-        }).then((r) => {
-          if (r.status !== 201) problems.push(`send ${k} answered ${r.status}`);
-        }),
+        });
+      sends.push(
+        send()
+          .then(async (r) => {
+            // Only through the load balancer: the process it had passed the send to was killed.
+            if (r.status === 502 && front) {
+              resent++;
+              return send();
+            }
+            return r;
+          })
+          .then((r) => {
+            if (r.status !== 201) problems.push(`send ${k} answered ${r.status}`);
+          }),
       );
     }
     await Promise.all(sends);
@@ -108,6 +129,8 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   }
 
   let lost = 0;
+  let lostAfterReconnect = 0;
+  const lostExamples: string[] = [];
   let duplicated = 0;
   let outOfOrder = 0;
   for (const l of listeners) {
@@ -115,11 +138,16 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
     const got = messagesOf(l);
     const unique = new Set(got);
     duplicated += got.length - unique.size;
-    lost += sentBodies[l.chat]!.filter((body) => !unique.has(body)).length;
+    const missing = sentBodies[l.chat]!.filter((body) => !unique.has(body));
+    lost += missing.length;
+    if (l.reconnects > 0) lostAfterReconnect += missing.length;
+    if (missing.length && lostExamples.length < 5) lostExamples.push(`${l.who}${l.reconnects ? ' (reconnected)' : ''}: ${missing.join(', ')}`);
     for (let i = 1; i < l.events.length; i++) if (compareIds(l.events[i - 1]!.id, l.events[i]!.id) >= 0) outOfOrder++;
   }
   const reconnected = listeners.filter((l) => l.reconnects > 0).length;
-  if (lost) problems.push(`${lost} messages missing from listeners`);
+  // A resync tells a client to reload: what it skipped is not on the stream (and counts as lost here).
+  const resyncs = listeners.reduce((n, l) => n + l.events.filter((e) => e.type === 'resync').length, 0);
+  if (lost) problems.push(`${lost} messages missing from listeners (${lostAfterReconnect} of them from reconnected ones; e.g. ${lostExamples.join('; ')})`);
   if (duplicated) problems.push(`${duplicated} messages delivered twice`);
   if (outOfOrder) problems.push(`${outOfOrder} events out of order`);
   if (reconnected !== CUSTOMERS) problems.push(`${reconnected} listeners reconnected, expected the ${CUSTOMERS} of the killed process`);
@@ -127,7 +155,7 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   return {
     id: 'R8',
     title: `API process SIGKILLed with ${listeners.length} listeners on two processes`,
-    counts: { listeners: listeners.length, killedAtMessage: killedAt, reconnected, messages: MESSAGES, deliveries: listeners.reduce((n, l) => n + messagesOf(l).length, 0), lost, duplicated, outOfOrder },
+    counts: { ...(front ? { via: 'nginx', resent } : {}), listeners: listeners.length, killedAtMessage: killedAt, reconnected, resyncs, messages: MESSAGES, deliveries: listeners.reduce((n, l) => n + messagesOf(l).length, 0), lost, duplicated, outOfOrder },
     problems,
   };
 }

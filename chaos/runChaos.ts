@@ -3,6 +3,9 @@
  * appservice, the portal API and a provisioning worker each in its own process (so they can be
  * SIGKILLed), then the scenarios R1–R10, one line each. Exits non-zero if any scenario lost or
  * duplicated data, leaked, or could not run. CHAOS_ONLY=R1,R5 runs a subset. Every loop is bounded.
+ * STACK_PROFILE=scale runs it on the production-like profile (README › Deploying, "Scale-out"):
+ * Synapse workers on PostgreSQL behind nginx, the API processes behind nginx, and a second
+ * provisioning worker that keeps running while R2 kills the first.
  */
 import { BenchStack } from '../bench/support/benchStack';
 import { appserviceCrash } from './appserviceCrash';
@@ -16,6 +19,7 @@ import { formatScenario, type ScenarioResult } from './scenarioResult';
 import { synapseOutage } from './synapseOutage';
 import { workerCrash } from './workerCrash';
 import { liveFailover } from './liveFailover';
+import { SCALE_PROVISIONING_WORKERS } from '../scripts/stack/localStack';
 
 /** The whole suite stops by itself after this long, whatever happens. */
 const SUITE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -37,8 +41,10 @@ async function main(): Promise<void> {
     const appservice = b.child('appservice');
     const portal = b.child('portal-api');
     const worker = b.child('worker');
-    await Promise.all([appservice.start(), portal.start(), worker.start()]);
-    console.error(`chaos: stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s (data and logs in ${b.dataDir})`);
+    // The scale profile's further provisioning workers (R2 kills `worker`; these keep going).
+    const moreWorkers = Array.from({ length: b.stack.profile === 'scale' ? SCALE_PROVISIONING_WORKERS - 1 : 0 }, () => b.child('worker'));
+    await Promise.all([appservice.start(), portal.start(), worker.start(), ...moreWorkers.map((w) => w.start())]);
+    console.error(`chaos: ${b.stack.profile} profile, stack ready in ${((Date.now() - started) / 1000).toFixed(0)} s (data and logs in ${b.dataDir})`);
     const scenarios: Array<[string, () => Promise<ScenarioResult>]> = [
       ['R5', () => malformedRequests(b, portal)],
       ['R6', () => authorizationMatrix(b)],
@@ -65,7 +71,7 @@ async function main(): Promise<void> {
       results.push(r);
       console.log(formatScenario(r));
       // Every scenario leaves the services running for the next one.
-      for (const proc of [appservice, portal, worker]) if (!proc.running) await proc.start();
+      for (const proc of [appservice, portal, worker, ...moreWorkers]) if (!proc.running) await proc.start();
     }
   } finally {
     await b.stop();

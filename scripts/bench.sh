@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks (bench/runBenchmarks.ts): installs what is missing, then runs B1–B5 against one local
 # stack. BENCH_SCALE=small finishes within minutes; writes bench-results.json and prints a table.
+# BENCH_PROFILE=scale runs them on the scale profile (STACK_PROFILE=scale: Synapse workers on
+# PostgreSQL behind nginx; README › Deploying, "Scale-out").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -n "${BENCH_PROFILE:-}" ]; then export STACK_PROFILE="$BENCH_PROFILE"; fi
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 exec tsx bench/runBenchmarks.ts "$@"

@@ -7,6 +7,8 @@
 #  - the web client's bundle (web/dist, served by the portal API at /chat/) when its sources changed
 #  - Debian's Chromium for the browser tests and screenshots (scripts/install-chromium.sh)
 #  - Mailpit from the Go module proxy unless SMTP_URL is set (the embedded mail server)
+#  - with STACK_PROFILE=scale: PostgreSQL and nginx (Debian packages) and Synapse's PostgreSQL and
+#    Redis extras (README › Deploying, "Scale-out")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Browser tests use Debian's Chromium (scripts/install-chromium.sh); no package may download a browser.
@@ -20,6 +22,11 @@ fi
 node_bin="$PWD/node_modules/.bin/node"
 "$node_bin" -e 'const [maj]=process.versions.node.split(".");if(+maj<22){console.error("Node >= 22 required, got "+process.version);process.exit(1)}'
 bash synapse/install.sh >/dev/null
+if [ "${STACK_PROFILE:-dev}" = scale ]; then
+  bash scripts/install-postgresql.sh >/dev/null
+  bash scripts/install-nginx.sh >/dev/null
+  bash synapse/install.sh scale >/dev/null
+fi
 [ -n "${REDIS_URL:-}" ] || bash scripts/install-redis.sh >/dev/null
 [ -n "${MONGODB_URI:-}" ] || bash scripts/install-ferretdb.sh >/dev/null
 # The web client: rebuilt when a source, its config or the lockfile is newer than the bundle.

@@ -13,7 +13,27 @@ export interface SynapseOptions {
   serverName: string;
   registrationPath: string;
   profile: 'dev' | 'test';
+  /**
+   * The scale profile (README › Deploying): Synapse on PostgreSQL in worker mode, a main process
+   * and one generic worker replicating through Redis, behind nginx on `port` (the stack starts
+   * nginx with the same ports). Absent: one process on SQLite listening on `port` itself.
+   */
+  workers?: SynapseWorkerOptions;
 }
+
+export interface SynapseWorkerOptions {
+  database: { host: string; port: number; user: string; password: string; database: string };
+  redisUrl: string;
+  /** The main process's client listener (nginx sends it everything the worker does not serve). */
+  mainPort: number;
+  /** The main process's HTTP replication listener (instance_map `main`). */
+  replicationPort: number;
+  /** The generic worker's client listener. */
+  workerPort: number;
+}
+
+/** The generic worker's name: it also sends the appservice its transactions (notify_appservices_from_worker). */
+export const CLIENT_WORKER_NAME = 'client_worker1';
 
 export interface SynapseHandle {
   url: string;
@@ -33,7 +53,7 @@ const SYNAPSE_DIR = join(PROJECT_ROOT, 'synapse');
  * waits for /health. Secrets are generated once per data directory and never leave it.
  */
 export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle> {
-  const venv = runInstallScript(join(SYNAPSE_DIR, 'install.sh'));
+  const venv = runInstallScript(join(SYNAPSE_DIR, 'install.sh'), opts.workers ? ['scale'] : []);
   mkdirSync(join(opts.dataDir, 'media'), { recursive: true });
   const logPath = join(opts.dataDir, 'homeserver.log');
   const instancePath = join(opts.dataDir, 'instance.yaml');
@@ -51,44 +71,91 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseHandle>
     ...(opts.profile === 'test' ? [join(SYNAPSE_DIR, 'homeserver.test.yaml')] : []),
     instancePath,
   ];
-  const args = ['-m', 'synapse.app.homeserver', ...configs.flatMap((c) => ['-c', c])];
   const url = `http://127.0.0.1:${opts.port}`;
-  const launch = async (): Promise<ManagedProcess> => {
-    const proc = startProcess(join(venv, 'bin', 'python'), args, { logPath: join(opts.dataDir, 'stdout.log'), cwd: opts.dataDir });
+  const python = join(venv, 'bin', 'python');
+  const launchOne = async (name: string, args: string[], healthUrl: string, log: string, stdoutPath: string): Promise<ManagedProcess> => {
+    const proc = startProcess(python, args, { logPath: stdoutPath, cwd: opts.dataDir });
     let exited = false;
     proc.child.once('exit', () => (exited = true));
     await waitFor(
-      `Synapse on ${url}`,
+      `${name} on ${healthUrl}`,
       async () => {
-        if (exited) throw new Error('Synapse exited');
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+        if (exited) throw new Error(`${name} exited`);
+        const res = await fetch(`${healthUrl}/health`, { signal: AbortSignal.timeout(1000) });
         return res.ok;
       },
       90000,
-      () => `--- ${logPath} ---\n${tail(logPath)}\n--- stdout ---\n${tail(join(opts.dataDir, 'stdout.log'))}`,
+      () => `--- ${log} ---\n${tail(log)}\n--- stdout ---\n${tail(stdoutPath)}`,
     ).catch(async (err) => {
       await proc.kill();
-      throw new Error(exited ? `Synapse exited at start; see ${logPath}\n${tail(join(opts.dataDir, 'stdout.log'))}` : (err as Error).message);
+      throw new Error(exited ? `${name} exited at start; see ${log}\n${tail(stdoutPath)}` : (err as Error).message);
     });
     return proc;
   };
-  let proc = await launch();
+  const mainArgs = ['-m', 'synapse.app.homeserver', ...configs.flatMap((c) => ['-c', c])];
+  const mainUrl = opts.workers ? `http://127.0.0.1:${opts.workers.mainPort}` : url;
+  const launchMain = () => launchOne('Synapse', mainArgs, mainUrl, logPath, join(opts.dataDir, 'stdout.log'));
+  let launchWorker: (() => Promise<ManagedProcess>) | null = null;
+  if (opts.workers) {
+    const workerLogPath = join(opts.dataDir, `${CLIENT_WORKER_NAME}.log`);
+    writeFileSync(join(opts.dataDir, `${CLIENT_WORKER_NAME}-log.yaml`), YAML.stringify(logConfig(workerLogPath)));
+    const workerConfigPath = join(opts.dataDir, `${CLIENT_WORKER_NAME}.yaml`);
+    writeFileSync(workerConfigPath, YAML.stringify(clientWorkerConfig(opts.dataDir, opts.workers)));
+    const workerArgs = ['-m', 'synapse.app.generic_worker', ...[...configs, workerConfigPath].flatMap((c) => ['-c', c])];
+    const workerUrl = `http://127.0.0.1:${opts.workers.workerPort}`;
+    launchWorker = () => launchOne(`Synapse ${CLIENT_WORKER_NAME}`, workerArgs, workerUrl, workerLogPath, join(opts.dataDir, `${CLIENT_WORKER_NAME}.stdout.log`));
+  }
+  // The main process first: it brings the database schema up to date, which a worker only checks.
+  const launch = async (): Promise<ManagedProcess[]> => {
+    const main = await launchMain();
+    if (!launchWorker) return [main];
+    try {
+      const worker = await launchWorker();
+      // Both are up; the front (nginx, started by the stack) must route to them too.
+      if (url !== mainUrl) await waitFor(`Synapse through ${url}`, async () => (await fetch(`${url}/_matrix/client/versions`, { signal: AbortSignal.timeout(1000) })).ok, 30000, () => '');
+      return [main, worker];
+    } catch (err) {
+      await main.stop();
+      throw err;
+    }
+  };
+  // Workers first on the way down: they hold connections to the main process.
+  const stopAll = async (procs: ManagedProcess[]) => {
+    for (const p of [...procs].reverse()) await p.stop();
+  };
+  let procs = await launch();
   return {
     url,
     logPath,
     registrationSharedSecretPath,
     async restart(downMs = 500) {
-      await proc.stop();
+      await stopAll(procs);
       await new Promise((r) => setTimeout(r, downMs));
-      proc = await launch();
+      procs = await launch();
     },
-    stop: () => proc.stop(),
+    stop: () => stopAll(procs),
+  };
+}
+
+/**
+ * The generic worker (Synapse's docs/workers.md): serves the client paths nginx sends it
+ * (scripts/stack/nginxServer.ts) and pushes transactions to the appservice
+ * (notify_appservices_from_worker in the shared configuration).
+ */
+function clientWorkerConfig(dataDir: string, workers: SynapseWorkerOptions): Record<string, unknown> {
+  return {
+    worker_app: 'synapse.app.generic_worker',
+    worker_name: CLIENT_WORKER_NAME,
+    worker_listeners: [
+      { type: 'http', port: workers.workerPort, bind_addresses: ['127.0.0.1'], x_forwarded: true, resources: [{ names: ['client'], compress: false }] },
+    ],
+    worker_log_config: join(dataDir, `${CLIENT_WORKER_NAME}-log.yaml`),
   };
 }
 
 function instanceConfig(opts: SynapseOptions): Record<string, unknown> {
   const secret = () => randomBytes(32).toString('base64url');
-  return {
+  const single = {
     server_name: opts.serverName,
     public_baseurl: `http://127.0.0.1:${opts.port}/`,
     pid_file: join(opts.dataDir, 'homeserver.pid'),
@@ -110,6 +177,34 @@ function instanceConfig(opts: SynapseOptions): Record<string, unknown> {
     macaroon_secret_key: secret(),
     form_secret: secret(),
     modules: [homeserverRulesModule(opts.registrationPath)],
+  };
+  const w = opts.workers;
+  if (!w) return single;
+  const redis = new URL(w.redisUrl);
+  return {
+    ...single,
+    // Clients reach Synapse through nginx, which sets X-Forwarded-For.
+    listeners: [
+      { port: w.mainPort, bind_addresses: ['127.0.0.1'], type: 'http', tls: false, x_forwarded: true, resources: [{ names: ['client'], compress: false }] },
+      // Replication between the processes: loopback only, never exposed (Synapse's workers doc).
+      { port: w.replicationPort, bind_addresses: ['127.0.0.1'], type: 'http', tls: false, x_forwarded: false, resources: [{ names: ['replication'] }] },
+    ],
+    database: {
+      name: 'psycopg2',
+      // Small pools: two processes on a 2-core machine share max_connections (postgresServer.ts).
+      args: { user: w.database.user, password: w.database.password, dbname: w.database.database, host: w.database.host, port: w.database.port, cp_min: 2, cp_max: 10 },
+    },
+    worker_replication_secret: secret(),
+    redis: {
+      enabled: true,
+      host: redis.hostname,
+      port: Number(redis.port || 6379),
+      ...(redis.password ? { password: decodeURIComponent(redis.password) } : {}),
+      ...(redis.pathname.length > 1 ? { dbid: Number(redis.pathname.slice(1)) } : {}),
+    },
+    instance_map: { main: { host: '127.0.0.1', port: w.replicationPort } },
+    // The worker, not the main process, sends the appservice its transactions.
+    notify_appservices_from_worker: CLIENT_WORKER_NAME,
   };
 }
 

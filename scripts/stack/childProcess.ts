@@ -43,8 +43,8 @@ export function tail(path: string, lines = 30): string {
 }
 
 /** Runs an install script and returns its last stdout line (the installed path). */
-export function runInstallScript(script: string): string {
-  const res = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+export function runInstallScript(script: string, args: string[] = []): string {
+  const res = spawnSync('bash', [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (res.status !== 0) throw new Error(`${script} failed (exit ${res.status})`);
   return res.stdout.trim().split('\n').pop()!;
 }

@@ -15,5 +15,5 @@ export default async function globalSetup(): Promise<void> {
   const stack = await startLocalStack({ dataDir, profile: 'test' });
   Object.assign(process.env, stack.env, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', TEST_DATA_DIR: dataDir });
   (globalThis as { __chatStack?: unknown }).__chatStack = stack;
-  console.log(`\ntest stack ready in ${Date.now() - started} ms: Synapse ${stack.synapse.url}, MongoDB (${stack.mongo.kind}) ${stack.mongo.uri}, Redis ${stack.redis.url}, mail ${stack.mail.webUrl ?? stack.mail.smtpUrl}; service logs in ${join(dataDir, 'services.log')} (kept when a test fails)`);
+  console.log(`\ntest stack (${stack.profile} profile) ready in ${Date.now() - started} ms: Synapse ${stack.synapse.url}${stack.postgres ? ` (PostgreSQL, a generic worker, nginx)` : ''}, MongoDB (${stack.mongo.kind}) ${stack.mongo.uri}, Redis ${stack.redis.url}, mail ${stack.mail.webUrl ?? stack.mail.smtpUrl}; service logs in ${join(dataDir, 'services.log')} (kept when a test fails)`);
 }
