@@ -41,9 +41,10 @@ export async function startServiceFleet(stack: LocalStack, env: Record<string, s
 }
 
 /**
- * Readiness of the portal API behind the load balancer. Polls a cheap unauthenticated route (the
- * OpenAPI document) until nginx answers it 200; the one place to switch to a readiness probe.
+ * Readiness of the portal API behind the load balancer: its readiness probe answers 200 through
+ * nginx twice in a row (nginx takes turns over the API processes).
  */
 export async function waitUntilServing(url: string, timeoutMs = 60000): Promise<void> {
-  await waitFor(`the portal API at ${url}`, async () => (await fetch(`${url}/v1/openapi.json`, { signal: AbortSignal.timeout(2000) })).ok, timeoutMs, () => '');
+  const ready = async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).ok;
+  await waitFor(`the portal API at ${url}`, async () => (await ready()) && (await ready()), timeoutMs, () => '');
 }
