@@ -19,7 +19,7 @@ export class UnsentRelations {
   ) {}
 
   async redactRelationsOf(roomId: string, messageId: string, editIds: readonly string[]): Promise<number> {
-    const reactions = (await this.api.relations(roomId, messageId, 'm.annotation')).filter((e) => !e.unsigned?.redacted_because).map((e) => e.event_id);
+    const reactions = (await this.reactionsTo(roomId, messageId)).filter((e) => !e.unsigned?.redacted_because).map((e) => e.event_id);
     let redacted = 0;
     for (const eventId of [...editIds, ...reactions]) {
       const txnId = `unsent-rel.${createHash('sha256').update(`${roomId}|${eventId}`).digest('hex').slice(0, 40)}`;
@@ -35,5 +35,20 @@ export class UnsentRelations {
     }
     if (redacted) this.log.info({ roomId, messageId, redacted }, 'redacted the edits and reactions of an unsent message');
     return redacted;
+  }
+
+  /**
+   * The reactions Synapse lists for the message. A message Synapse does not know (404 "Unknown
+   * parent event": purged, or never stored there) has none to redact; like a refused redaction
+   * below, that must not hold up the room's other events. Synapse being away is retried.
+   */
+  private async reactionsTo(roomId: string, messageId: string): Promise<Awaited<ReturnType<MatrixApi['relations']>>> {
+    try {
+      return await this.api.relations(roomId, messageId, 'm.annotation');
+    } catch (err) {
+      if (!(err instanceof MatrixError && err.status < 500)) throw err;
+      this.log.warn({ roomId, messageId, err: err.message }, 'could not list the reactions of an unsent message');
+      return [];
+    }
   }
 }

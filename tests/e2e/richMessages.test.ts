@@ -2,6 +2,8 @@ import * as sdk from 'matrix-js-sdk';
 import { AppserviceTransactionModel, MessageReactionModel, ProcessedEventModel } from '../../store';
 import { startServices, eventually, type TestServices } from '../support/harness';
 import { createNetwork, type NetworkFixture } from './networkFixture';
+import { UnsentRelations } from '../../appservice/domain/unsentRelations';
+import { createRootLogger } from '../../runtime';
 
 /**
  * Rich messages, portal ⇄ Matrix (API.md › Rich messages): edits (m.replace), replies
@@ -394,5 +396,11 @@ describe('rich messages: edits, replies and reactions, portal and Matrix alike',
     const inbox = await s.api('GET', `/v1/networks/${n.net}/chats`, n.admin('ada'));
     expect(inbox.body.chats.find((c: Chat) => c.id === supportChatId).lastMessage?.id).not.toBe(question);
     expect((await history('alice', supportChatId)).some((m) => m.id === question)).toBe(false);
+  });
+
+  test("the relations of an unsent message Synapse does not know (404 Unknown parent event) are none, not a stalled transaction", async () => {
+    const relations = new UnsentRelations(s.all.appservice.services.matrix, createRootLogger('silent', 'test'));
+    // Synapse answers the relations of an unknown event with 404; before, that failed the whole transaction.
+    await expect(relations.redactRelationsOf(roomId, '$not-an-event-synapse-knows', [])).resolves.toBe(0);
   });
 });
