@@ -49,5 +49,5 @@ export type { Attachments, AcceptedFile, MediaDownload } from './domain/attachme
 export { restoreSavedPowerLevels } from './domain/savedPowerLevels';
 export { notificationsPage, unreadNotificationCount, markNotificationsRead, type SupportMessageWebhookPayload } from './domain/adminNotifications';
 export type { CommunitySpaces } from './domain/communitySpaces';
-export { chatSummary } from './domain/liveAnnouncements';
+export { chatSummary, chatWithParticipants } from './domain/liveAnnouncements';
 export type { TypingIndicators } from './domain/typingIndicators';

@@ -76,10 +76,15 @@ export function registerRoutes(
         ? await route.authenticate(ctx as RouteInput<unknown, unknown, unknown>['ctx'])
         : verifyBearer(ctx.get('authorization') || undefined, opts.jwt);
       // Operators are the installation's own staff, and their health checks must answer while
-      // Redis (the limiter's store) is down.
-      if (caller.role !== 'operator') await opts.rateLimit(caller);
-      if (!route.roles.includes(caller.role)) throw new ForbiddenError();
-      await opts.callerStatus(caller);
+      // Redis (the limiter's store) is down. The limiter (Redis) and the caller's status (MongoDB)
+      // are asked side by side; both must pass before anything else runs, the limiter's answer first.
+      if (!route.roles.includes(caller.role)) {
+        if (caller.role !== 'operator') await opts.rateLimit(caller);
+        throw new ForbiddenError();
+      }
+      const [limited, status] = await Promise.allSettled([caller.role !== 'operator' ? opts.rateLimit(caller) : undefined, opts.callerStatus(caller)]);
+      if (limited.status === 'rejected') throw limited.reason;
+      if (status.status === 'rejected') throw status.reason;
       const params = parse(route.params, ctx.params, 'path');
       // A token of network A never sees network B: such ids are simply not found.
       const nid = (params as { nid?: unknown }).nid;
