@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from '../runtime';
+import { ForbiddenError, InvalidRequestError, NotFoundError, withRequestMemo } from '../runtime';
 import { verifyBearer, type Caller, type Role } from './auth';
 import type { CallerRateLimit } from './rateLimit';
 import type { PortalState } from './requestContext';
@@ -71,7 +71,7 @@ export function registerRoutes(
   opts: { jwt: Parameters<typeof verifyBearer>[1]; rateLimit: CallerRateLimit; callerStatus: (caller: Caller) => Promise<void> },
 ): void {
   for (const route of routes) {
-    router[route.method](route.path, async (ctx) => {
+    router[route.method](route.path, (ctx) => withRequestMemo(async () => {
       const caller = route.authenticate
         ? await route.authenticate(ctx as RouteInput<unknown, unknown, unknown>['ctx'])
         : verifyBearer(ctx.get('authorization') || undefined, opts.jwt);
@@ -99,7 +99,7 @@ export function registerRoutes(
         ctx.status = route.status ?? (result === undefined ? 204 : 200);
         if (result !== undefined) ctx.body = result;
       }
-    });
+    }));
   }
 }
 

@@ -36,7 +36,7 @@ export const SCALES: Record<BenchScale['name'], BenchScale> = {
     b5Requests: 40,
     b6Messages: 30,
     b7Conversations: 100,
-    b7Rates: [50, 100],
+    b7Rates: [10, 25, 50],
     b7Seconds: 10,
     b8MissedEvents: 1000,
   },
