@@ -28,7 +28,7 @@ export type { VirtualUserService } from './matrix/virtualUserService';
 // The rules (pure) and the domain's queries and shapes.
 export * from './domain/chatRules';
 export { type Actor, type Conversation, directKey, supportKey } from './domain/conversation';
-export { findParticipant } from './domain/conversationAccess';
+export { findParticipant, prefetchNetwork } from './domain/conversationAccess';
 export { SEND_MARKER } from './domain/exactlyOnceSend';
 export { CONVERSATION_ROOM_VERSION, roomPowerLevels } from './domain/conversationRooms';
 export type { ChatMessage } from './domain/messageHistory';

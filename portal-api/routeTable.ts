@@ -44,6 +44,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   produces?: string;
   /** More to say in the OpenAPI document than the summary and roles. */
   description?: string;
+  /** Reads the handler will need, started beside the limiter and status checks (runtime/requestMemo). */
+  prefetch?: (caller: Caller) => void;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -82,6 +84,7 @@ export function registerRoutes(
         if (caller.role !== 'operator') await opts.rateLimit(caller);
         throw new ForbiddenError();
       }
+      route.prefetch?.(caller);
       const [limited, status] = await Promise.allSettled([caller.role !== 'operator' ? opts.rateLimit(caller) : undefined, opts.callerStatus(caller)]);
       if (limited.status === 'rejected') throw limited.reason;
       if (status.status === 'rejected') throw status.reason;

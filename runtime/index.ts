@@ -8,4 +8,4 @@ export * from './errors';
 export { listen, closeServer, boundPort } from './httpServer';
 export { stopOnce, atMost } from './lifecycle';
 export { RedisLeases, LeaseTimeoutError, type LeaseOptions } from './redisLeases';
-export { withRequestMemo, onceInRequest } from './requestMemo';
+export { withRequestMemo, onceInRequest, startInRequest, sharedInRequest } from './requestMemo';

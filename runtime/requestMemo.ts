@@ -24,3 +24,18 @@ export function onceInRequest<T>(key: string, load: () => Promise<T>): Promise<T
   }
   return promise;
 }
+
+/**
+ * Starts a read the request's handler will make, beside the checks that run before it (the route
+ * table's). Only `sharedInRequest` calls with the same key use it: a read started this way is
+ * never handed to code that did not ask for a shared one.
+ */
+export function startInRequest(key: string, load: () => Promise<unknown>): void {
+  void onceInRequest(key, load).catch(() => undefined);
+}
+
+/** The read `startInRequest` began for this request, or a fresh one when none was started. */
+export function sharedInRequest<T>(key: string, load: () => Promise<T>): Promise<T> {
+  const started = memo.getStore()?.get(key) as Promise<T> | undefined;
+  return started ?? load();
+}

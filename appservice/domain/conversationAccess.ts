@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { ChatsDisabledError, NotFoundError, onceInRequest } from '../../runtime';
+import { ChatsDisabledError, NotFoundError, onceInRequest, sharedInRequest, startInRequest } from '../../runtime';
 import { ConversationModel, findAdministrator, findCustomer, findNetwork, type NetworkDoc } from '../../store';
 import type { Actor, Conversation } from './conversation';
 
@@ -68,8 +68,16 @@ export function findParticipant(actor: Actor): Promise<{ status: string } | null
   );
 }
 
+/**
+ * Starts reading the network for this request's chats check, beside the route table's own checks
+ * (routes that neither write the network nor need it fresh after a write: the chat routes).
+ */
+export function prefetchNetwork(networkId: string): void {
+  startInRequest(`network:${networkId}`, () => findNetwork(networkId));
+}
+
 export async function requireNetwork(networkId: string): Promise<NetworkDoc> {
-  const network = await findNetwork(networkId);
+  const network = await sharedInRequest(`network:${networkId}`, () => findNetwork(networkId));
   if (!network) throw new NotFoundError('network');
   return network;
 }
