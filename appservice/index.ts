@@ -28,6 +28,7 @@ export type { VirtualUserService } from './matrix/virtualUserService';
 // The rules (pure) and the domain's queries and shapes.
 export * from './domain/chatRules';
 export { type Actor, type Conversation, directKey, supportKey } from './domain/conversation';
+export { findParticipant, prefetchNetwork } from './domain/conversationAccess';
 export { SEND_MARKER } from './domain/exactlyOnceSend';
 export { CONVERSATION_ROOM_VERSION, roomPowerLevels } from './domain/conversationRooms';
 export type { ChatMessage } from './domain/messageHistory';
@@ -49,5 +50,5 @@ export type { Attachments, AcceptedFile, MediaDownload } from './domain/attachme
 export { restoreSavedPowerLevels } from './domain/savedPowerLevels';
 export { notificationsPage, unreadNotificationCount, markNotificationsRead, type SupportMessageWebhookPayload } from './domain/adminNotifications';
 export type { CommunitySpaces } from './domain/communitySpaces';
-export { chatSummary } from './domain/liveAnnouncements';
+export { chatSummary, chatWithParticipants } from './domain/liveAnnouncements';
 export type { TypingIndicators } from './domain/typingIndicators';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork, matrixClientFor } from './support/networkFixture';
+import { directPair, interleavedPairs, uniqueBody } from './support/pairedSends';
 import { percentile } from './support/percentiles';
 import type { BenchScale } from './support/scale';
 import { openEventStream, type EventStreamConnection } from '../tests/support/eventStreamClient';
@@ -15,62 +16,28 @@ const ARRIVAL_TIMEOUT_MS = 30000;
  */
 export async function liveDelivery(b: BenchStack, scale: BenchScale): Promise<BenchResult[]> {
   const n = scale.b6Messages;
-  const net = await createNetwork(b, { customers: { alice: 'Alice Andersen', bob: 'Bob Bauer' } });
-  const alice = net.customer('alice');
-  const chat = await b.ok('POST', '/v1/chats', alice, { userId: 'bob', via: { type: 'community' } });
-
-  const waiting = new Map<string, (at: number) => void>();
-  const arrival = (body: string, where: string) =>
-    new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`"${body}" did not reach ${where} in ${ARRIVAL_TIMEOUT_MS} ms`)), ARRIVAL_TIMEOUT_MS);
-      waiting.set(body, (at) => {
-        clearTimeout(timer);
-        waiting.delete(body);
-        resolve(at);
-      });
-    });
-  const client = await matrixClientFor(b, net.customer('bob'), (m) => {
-    if (m.body.startsWith('b6 direct')) waiting.get(m.body)?.(m.at);
+  const pair = await directPair(b);
+  const client = await matrixClientFor(b, pair.net.customer('bob'), (m) => {
+    if (m.body.startsWith('b6 direct')) pair.arrived(m.body, m.at);
   });
   const stream = await openEventStream(b.baseUrl, {
-    token: net.customer('bob'),
+    token: pair.net.customer('bob'),
     onEvent: (e) => {
-      if (e.type === 'message.created' && typeof e.data?.body === 'string' && e.data.body.startsWith('b6 portal')) waiting.get(e.data.body)?.(e.receivedAt);
+      if (e.type === 'message.created' && typeof e.data?.body === 'string' && e.data.body.startsWith('b6 portal')) pair.arrived(e.data.body, e.receivedAt);
     },
   });
   if (stream.status !== 200) throw new Error(`the event stream answered ${stream.status}`);
-
-  const viaPortal = async (i: number) => {
-    const body = `b6 portal ${i} ${randomUUID()}`;
-    const seenAt = arrival(body, "B's event stream");
-    const start = performance.now();
-    const res = await b.api('POST', `/v1/chats/${chat.id}/messages`, alice, { txnId: `b6-${i}-${randomUUID()}`, body });
-    if (res.status !== 201) throw new Error(`portal send answered ${res.status}: ${JSON.stringify(res.body)}`);
-    return (await seenAt) - start;
-  };
-  const direct = async (i: number) => {
-    const body = `b6 direct ${i} ${randomUUID()}`;
-    const seenAt = arrival(body, "B's /sync");
-    const start = performance.now();
-    await b.matrix.sendEvent(chat.matrixRoomId, 'm.room.message', `b6d-${i}-${randomUUID()}`, { msgtype: 'm.text', body }, net.customerUserId('alice'));
-    return (await seenAt) - start;
-  };
-  const portalMs: number[] = [];
-  const directMs: number[] = [];
+  const viaPortal = (i: number) => pair.sendViaPortal(uniqueBody('b6 portal', i), `b6-${i}-${randomUUID()}`, "B's event stream");
+  const direct = (i: number) => pair.sendDirect(uniqueBody('b6 direct', i), `b6d-${i}-${randomUUID()}`, "B's /sync");
   const warmup = 5;
+  let measured: { portalMs: number[]; directMs: number[] };
   try {
-    for (let i = 0; i < n + warmup; i++) {
-      const pair = i % 2 === 0 ? [viaPortal, direct] : [direct, viaPortal];
-      const first = await pair[0]!(i);
-      const second = await pair[1]!(i);
-      if (i < warmup) continue;
-      (pair[0] === viaPortal ? portalMs : directMs).push(first);
-      (pair[1] === viaPortal ? portalMs : directMs).push(second);
-    }
+    measured = await interleavedPairs(n, warmup, viaPortal, direct);
   } finally {
     stream.close();
     client.stopClient();
   }
+  const { portalMs, directMs } = measured;
   const duplicates = countDuplicates(stream);
   if (duplicates > 0) throw new Error(`${duplicates} message.created events arrived twice on the stream`);
   const note = `${n} interleaved pairs after ${warmup} warm-up pairs; one direct chat; the stream read by a raw-HTTP SSE client, /sync by matrix-js-sdk; 0 duplicate message.created`;

@@ -3,22 +3,27 @@ import { Redis } from 'ioredis';
 import { type Logger, reportLiveStreams } from '../runtime';
 import {
   acquireSlot,
-  channelMessageToEvent,
+  channelMessageToRaw,
   channelOf,
   END_STREAMS,
-  eventsAfter,
+  rawEventsAfter,
   refreshListeners,
   registerListener,
   releaseSlot,
+  type RawLiveEvent,
 } from './liveEventLog';
-import { compareEventIds, recipientKey, type LiveEvent, type LiveRecipient } from './liveEvents';
+import { compareEventIds, isEventId, recipientKey, type LiveRecipient } from './liveEvents';
 
-/** Where a stream's events go (the portal API writes them as server-sent events). */
+/**
+ * Where a stream's events go (the portal API writes them to the response's socket). Events arrive
+ * framed as server-sent events: `id:` (the recipient's log position, what Last-Event-ID resumes
+ * from), `event:` (the type) and `data:` (one line of JSON). An event is framed once and the same
+ * Buffer is written to every listener of its recipient in this process; a comment line is one
+ * Buffer shared by all streams.
+ */
 export interface LiveSink {
-  event(event: LiveEvent): void;
-  /** A comment line: keeps proxies from closing an idle stream. */
-  comment(text: string): void;
-  /** The stream ends (deactivated, or the process stops). */
+  write(frame: Buffer): void;
+  /** The stream ends (deactivated, token expired, or the process stops). */
   end(reason: string): void;
 }
 
@@ -27,15 +32,30 @@ export interface LiveStream {
   close(): Promise<void>;
 }
 
+/** A log position parsed once: `<ms>-<seq>`. */
+interface EventPosition {
+  ms: number;
+  seq: number;
+  text: string;
+}
+
+interface Framed {
+  position: EventPosition;
+  frame: Buffer;
+  resync: boolean;
+}
+
 interface Attached {
   recipient: LiveRecipient;
   key: string;
   slotId: string;
   sink: LiveSink;
+  /** When the stream's token expires (ms since the epoch); the hub's one timer ends it then. */
+  expiresAt: number | undefined;
   /** The last event delivered; a later copy of it (or of anything before it) is never delivered. */
-  lastId: string | null;
+  last: EventPosition | null;
   /** While the log is being replayed, live events wait here, so nothing is delivered out of order. */
-  buffer: LiveEvent[] | null;
+  buffer: Framed[] | null;
   closed: boolean;
 }
 
@@ -46,12 +66,19 @@ export interface LiveHubOptions {
   maxStreamsPerRecipient: number;
 }
 
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+/** How often the one expiry timer looks for streams whose token has expired. */
+const EXPIRY_CHECK_MS = 1000;
+
 /**
- * One API process's listeners. It subscribes to the fan-out channel of each recipient it has a
- * listener of (one Redis subscriber connection for all), replays a reconnecting listener's log
- * from its Last-Event-ID before handing it live events, and drops any event a listener already
- * has, so every event reaches each listener once and in the log's order. Nothing polls: an idle
- * listener costs a subscription and a comment line per heartbeat.
+ * One API process's listeners. One Redis subscriber connection carries every channel this
+ * process has a listener of (one subscription per listening recipient, not per stream); a channel
+ * message is parsed and framed once and written to each of the recipient's streams, so the work
+ * per event is O(its recipients' streams) and the per-stream state is one small record. It replays
+ * a reconnecting listener's log from its Last-Event-ID before handing it live events, and drops
+ * any event a listener already has, so every event reaches each listener once and in the log's
+ * order. Nothing polls: one process-wide timer writes the keep-alive comment to every stream and
+ * refreshes the registrations, another ends the streams whose token expired.
  */
 export class LiveEventHub {
   private readonly subscriber: Redis;
@@ -59,6 +86,9 @@ export class LiveEventHub {
   private readonly byRecipient = new Map<string, Set<Attached>>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
   private heartbeat: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  /** The earliest token expiry of an open stream (Infinity: none). */
+  private nextExpiry = Infinity;
   private readyOnce = false;
   private unreport: (() => void) | null = null;
 
@@ -84,6 +114,8 @@ export class LiveEventHub {
     await Promise.all([this.subscriber.connect(), this.reader.connect()]);
     this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatMs);
     this.heartbeat.unref();
+    this.expiryTimer = setInterval(() => this.endExpired(), Math.min(EXPIRY_CHECK_MS, this.opts.heartbeatMs));
+    this.expiryTimer.unref();
     this.unreport = reportLiveStreams(() => this.size);
   }
 
@@ -100,14 +132,15 @@ export class LiveEventHub {
   }
 
   /**
-   * Opens a stream: the recipient's slot (false when they already hold the maximum), their log,
-   * the channel, then the replay of what they missed after `lastEventId`.
+   * Opens a stream: the recipient's slot (null when they already hold the maximum), their log,
+   * the channel, then the replay of what they missed after `lastEventId`. `expiresAt` ends the
+   * stream when the token it was opened with expires.
    */
-  async open(recipient: LiveRecipient, opts: { lastEventId?: string }, sink: LiveSink): Promise<LiveStream | null> {
+  async open(recipient: LiveRecipient, opts: { lastEventId?: string; expiresAt?: number }, sink: LiveSink): Promise<LiveStream | null> {
     const slotId = randomUUID();
     if (!(await acquireSlot(this.reader, recipient, slotId, this.opts.maxStreamsPerRecipient, this.opts.heartbeatMs * 3))) return null;
     const key = recipientKey(recipient);
-    const attached: Attached = { recipient, key, slotId, sink, lastId: null, buffer: [], closed: false };
+    const attached: Attached = { recipient, key, slotId, sink, expiresAt: opts.expiresAt, last: null, buffer: [], closed: false };
     try {
       await registerListener(this.reader, recipient);
       const set = this.byRecipient.get(key) ?? new Set<Attached>();
@@ -120,12 +153,14 @@ export class LiveEventHub {
       await this.detach(attached);
       throw err;
     }
+    if (opts.expiresAt !== undefined) this.nextExpiry = Math.min(this.nextExpiry, opts.expiresAt);
     return { recipient, close: () => this.detach(attached) };
   }
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unreport?.();
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     for (const set of this.byRecipient.values()) {
       for (const a of set) {
         a.sink.end('the server is stopping');
@@ -138,28 +173,31 @@ export class LiveEventHub {
 
   private async replay(a: Attached, lastEventId: string | undefined): Promise<void> {
     if (lastEventId !== undefined) {
-      const missed = await eventsAfter(this.reader, a.recipient, lastEventId);
+      const missed = await rawEventsAfter(this.reader, a.recipient, lastEventId);
+      const waiting = a.buffer;
+      a.buffer = null;
       if (missed.resync) {
-        this.deliver(a, { id: missed.resumeId, type: 'resync', data: {} });
+        this.deliver(a, framed({ id: missed.resumeId, type: 'resync', json: '{}' }));
       } else {
-        a.lastId = lastEventId;
-        for (const e of missed.events) this.deliver(a, e);
+        a.last = positionOf(lastEventId);
+        for (const e of missed.events) this.deliver(a, framed(e));
       }
+      a.buffer = waiting;
     }
     const waiting = a.buffer ?? [];
     a.buffer = null;
     for (const e of waiting) this.deliver(a, e);
   }
 
-  private deliver(a: Attached, event: LiveEvent): void {
+  private deliver(a: Attached, event: Framed): void {
     if (a.closed) return;
     if (a.buffer) {
       a.buffer.push(event);
       return;
     }
-    if (a.lastId !== null && event.type !== 'resync' && compareEventIds(event.id, a.lastId) <= 0) return;
-    a.lastId = event.id;
-    a.sink.event(event);
+    if (a.last !== null && !event.resync && comparePositions(event.position, a.last) <= 0) return;
+    a.last = event.position;
+    a.sink.write(event.frame);
   }
 
   private onChannelMessage(channel: string, message: string): void {
@@ -173,22 +211,18 @@ export class LiveEventHub {
       }
       return;
     }
-    let event: LiveEvent | null;
-    try {
-      event = channelMessageToEvent(message);
-    } catch {
-      event = null;
-    }
-    if (!event) return;
+    const raw = channelMessageToRaw(message);
+    if (!raw || !isEventId(raw.id)) return;
+    const event = framed(raw);
     for (const a of set) this.deliver(a, event);
   }
 
   private async catchUpAll(): Promise<void> {
     for (const set of this.byRecipient.values()) {
       for (const a of set) {
-        if (a.lastId === null || a.buffer) continue;
+        if (a.last === null || a.buffer) continue;
         a.buffer = [];
-        await this.replay(a, a.lastId).catch((err) => {
+        await this.replay(a, a.last.text).catch((err) => {
           a.buffer = null;
           this.log.warn({ err: (err as Error).message }, 'live events: catch-up after reconnect failed');
         });
@@ -201,7 +235,7 @@ export class LiveEventHub {
     for (const set of this.byRecipient.values()) {
       const slotIds: string[] = [];
       for (const a of set) {
-        a.sink.comment('keep-alive');
+        a.sink.write(KEEP_ALIVE);
         slotIds.push(a.slotId);
       }
       const first = set.values().next().value;
@@ -210,9 +244,27 @@ export class LiveEventHub {
     await refreshListeners(this.reader, connected).catch((err) => this.log.warn({ err: (err as Error).message }, 'live events: heartbeat refresh failed'));
   }
 
+  /** Ends the streams whose token has expired; the scan runs only when the earliest one is due. */
+  private endExpired(): void {
+    const now = Date.now();
+    if (this.nextExpiry > now) return;
+    let next = Infinity;
+    for (const set of this.byRecipient.values()) {
+      for (const a of [...set]) {
+        if (a.expiresAt === undefined) continue;
+        if (a.expiresAt <= now) {
+          a.sink.end('the token has expired');
+          void this.detach(a);
+        } else if (a.expiresAt < next) next = a.expiresAt;
+      }
+    }
+    this.nextExpiry = next;
+  }
+
   private async detach(a: Attached): Promise<void> {
     if (a.closed) return;
     a.closed = true;
+    a.buffer = null;
     const set = this.byRecipient.get(a.key);
     set?.delete(a);
     if (set && set.size === 0) {
@@ -222,4 +274,21 @@ export class LiveEventHub {
     }
     await releaseSlot(this.reader, a.recipient, a.slotId).catch(() => undefined);
   }
+}
+
+function framed(e: RawLiveEvent): Framed {
+  // The data is JSON as JSON.stringify wrote it when published: one line, so one `data:` field.
+  return { position: positionOf(e.id), frame: Buffer.from(`id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\n\n`), resync: e.type === 'resync' };
+}
+
+function positionOf(id: string): EventPosition {
+  const dash = id.indexOf('-');
+  return { ms: Number(id.slice(0, dash)), seq: Number(id.slice(dash + 1)), text: id };
+}
+
+/** Log order; exact also for sequence numbers beyond 2^53 (a `since` marker's), which take the slow way. */
+function comparePositions(a: EventPosition, b: EventPosition): number {
+  if (a.ms !== b.ms) return a.ms < b.ms ? -1 : 1;
+  if (Number.isSafeInteger(a.seq) && Number.isSafeInteger(b.seq)) return a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
+  return compareEventIds(a.text, b.text);
 }

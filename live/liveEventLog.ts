@@ -192,12 +192,26 @@ export async function releaseSlot(redis: Redis, recipient: LiveRecipient, slotId
   await redis.zrem(slotsKey(recipientKey(recipient)), slotId);
 }
 
+/** An event as the log and the channel hold it: its data still the JSON text it was published as. */
+export interface RawLiveEvent {
+  id: string;
+  type: LiveEventType;
+  json: string;
+}
+
 /**
  * What a reconnecting listener missed since `lastEventId`: the events after it, in order, or
  * `resync` when the log cannot say (the id is not ours, it is older than the retention window, or
  * something after it was trimmed).
  */
 export async function eventsAfter(redis: Redis, recipient: LiveRecipient, lastEventId: string): Promise<{ resync: true; resumeId: string } | { resync: false; events: LiveEvent[] }> {
+  const missed = await rawEventsAfter(redis, recipient, lastEventId);
+  if (missed.resync) return missed;
+  return { resync: false, events: missed.events.map((e) => ({ id: e.id, type: e.type, data: JSON.parse(e.json) })) };
+}
+
+/** The same as {@link eventsAfter}, the data left as published (the hub frames it without parsing it). */
+export async function rawEventsAfter(redis: Redis, recipient: LiveRecipient, lastEventId: string): Promise<{ resync: true; resumeId: string } | { resync: false; events: RawLiveEvent[] }> {
   const r = recipientKey(recipient);
   const [since, info] = await Promise.all([redis.get(sinceKey(r)), streamInfo(redis, logKey(r))]);
   const resumeId = info?.lastId && since && compareEventIds(info.lastId, since) > 0 ? info.lastId : (since ?? `${Date.now()}-0`);
@@ -209,11 +223,11 @@ export async function eventsAfter(redis: Redis, recipient: LiveRecipient, lastEv
   // Trimming removes the oldest entries (XINFO's max-deleted-entry-id does not follow trims, only
   // XDEL): when any were removed and the oldest kept is after the id, what lay between is gone.
   if (info.trimmed && info.firstId !== null && compareEventIds(info.firstId, lastEventId) > 0) return { resync: true, resumeId };
-  const events: LiveEvent[] = [];
+  const events: RawLiveEvent[] = [];
   let from = `(${lastEventId}`;
   for (;;) {
     const page = await redis.xrange(logKey(r), from, '+', 'COUNT', 2000);
-    for (const [id, fields] of page) events.push(entryToEvent(id, fields));
+    for (const [id, fields] of page) events.push(entryToRaw(id, fields));
     if (page.length < 2000) return { resync: false, events };
     from = `(${page[page.length - 1]![0]}`;
   }
@@ -230,17 +244,17 @@ async function streamInfo(redis: Redis, key: string): Promise<{ lastId: string; 
   return { lastId: String(field('last-generated-id')), firstId: first ? first[0] : null, trimmed: Number(field('entries-added')) > Number(field('length')) };
 }
 
-function entryToEvent(id: string, fields: string[]): LiveEvent {
+function entryToRaw(id: string, fields: string[]): RawLiveEvent {
   const type = fields[fields.indexOf('t') + 1] as LiveEventType;
-  return { id, type, data: JSON.parse(fields[fields.indexOf('d') + 1] ?? '{}') };
+  return { id, type, json: fields[fields.indexOf('d') + 1] ?? '{}' };
 }
 
-/** A channel message (`id\ntype\ndata`) as an event; null for a control message. */
-export function channelMessageToEvent(message: string): LiveEvent | null {
+/** A channel message (`id\ntype\ndata`) as an event, its data left as JSON text; null for a control message. */
+export function channelMessageToRaw(message: string): RawLiveEvent | null {
   const first = message.indexOf('\n');
   const second = message.indexOf('\n', first + 1);
   if (first < 0 || second < 0) return null;
-  return { id: message.slice(0, first), type: message.slice(first + 1, second) as LiveEventType, data: JSON.parse(message.slice(second + 1)) };
+  return { id: message.slice(0, first), type: message.slice(first + 1, second) as LiveEventType, json: message.slice(second + 1) };
 }
 
 export async function endStreamsOf(redis: Redis, recipient: LiveRecipient): Promise<void> {

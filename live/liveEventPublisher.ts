@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../runtime';
 import { appendEvent, endStreamsOf, listeningRecipients, type Addressing } from './liveEventLog';
-import { recipientOfKey, type LiveConversation, type LiveEventType, type LiveRecipient } from './liveEvents';
+import { recipientKey, recipientOfKey, type LiveConversation, type LiveEventType, type LiveRecipient } from './liveEvents';
 
 /** A publish never holds up what produced it (a send, a transaction) for longer than this. */
 const PUBLISH_TIMEOUT_MS = 1000;
@@ -48,11 +48,23 @@ export class LiveEventPublisher {
 
   /**
    * A message changed (an edit, its reactions): `message` is its latest version as the history
-   * route returns it. `version` tells one change from the next (e.g. the edit's or reaction's
-   * event id), so a change published by two producers is announced once.
+   * route returns it to someone who reacted to nothing; `own` are the copies of the participants
+   * whose view differs (their reactions are `mine`), each sent to that recipient instead.
+   * `version` tells one change from the next (e.g. the edit's or reaction's event id), so a change
+   * published by two producers is announced once.
    */
-  messageUpdated(conversation: LiveConversation, message: { id: string }, version: string): Promise<void> {
-    return this.toConversation(conversation, 'message.updated', { ...message, chatId: conversation._id }, `message.updated|${message.id}|${version}`);
+  messageUpdated(conversation: LiveConversation, message: { id: string }, version: string, own: ReadonlyArray<{ recipient: LiveRecipient; message: { id: string } }> = []): Promise<void> {
+    const chatId = conversation._id;
+    const ownByKey = new Map(own.map((o) => [recipientKey(o.recipient), { ...o.message, chatId }]));
+    const addressing: Addressing = {
+      to: conversation.customerIds.map((id) => {
+        const recipient: LiveRecipient = { kind: 'customer', networkId: conversation.networkId, id };
+        return { recipient, data: ownByKey.get(recipientKey(recipient)) };
+      }),
+      ...(conversation.kind === 'support' ? { networkAdmins: conversation.networkId } : {}),
+    };
+    for (const o of own) if (o.recipient.kind === 'admin' && conversation.kind === 'support') addressing.to = [...addressing.to!, { recipient: o.recipient, data: ownByKey.get(recipientKey(o.recipient)) }];
+    return this.guard('message.updated', () => appendEvent(this.connection(), 'message.updated', addressing, { ...message, chatId }, { onceKey: `message.updated|${message.id}|${version}` }));
   }
 
   /** A message was unsent (redacted). */

@@ -1,10 +1,10 @@
 import { AppError } from '../runtime';
-import { findAdministrator, findCustomer } from '../store';
+import { findParticipant } from '../appservice';
 import type { Caller } from './auth';
 
 /**
  * A portal token says who the caller is, not whether they still may chat: every route of a
- * customer or administrator reads their status (one lookup by `_id`). Deactivated customers and
+ * customer or administrator reads their status (one lookup by `_id`, shared with the route's own access check: runtime/requestMemo). Deactivated customers and
  * removed administrators get 403 `account_deactivated` on every route, from the moment the host
  * platform says so. People the host platform has not synced yet are not refused here; the routes
  * that need them answer for themselves.
@@ -12,7 +12,7 @@ import type { Caller } from './auth';
 export function callerStatusCheck(): (caller: Caller) => Promise<void> {
   return async (caller) => {
     if ((caller.role !== 'customer' && caller.role !== 'admin') || !caller.networkId) return;
-    const person = caller.role === 'customer' ? await findCustomer(caller.networkId, caller.sub) : await findAdministrator(caller.networkId, caller.sub);
+    const person = await findParticipant({ kind: caller.role, networkId: caller.networkId, id: caller.sub });
     if (person && person.status !== 'active') throw new AccountDeactivatedError();
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { attachmentPolicyOf, chatSummary, type ChatMessage, type Conversation, type Participant } from '../appservice';
+import { attachmentPolicyOf, chatSummary, chatWithParticipants, type ChatMessage, type Conversation, type Participant } from '../appservice';
 import type { AdminNotificationDoc, NetworkDoc } from '../store';
 
 /**
@@ -14,13 +14,7 @@ export function chatView(c: Conversation) {
 
 /** chatView plus each customer's name, for lists and details. */
 export function chatWithParticipantsView(c: Conversation, participants: ReadonlyMap<string, Participant>) {
-  return {
-    ...chatView(c),
-    participants: c.customerIds.map((id) => {
-      const person = participants.get(id);
-      return { customerId: id, displayName: person?.displayName ?? null, avatarUrl: person?.avatarUrl ?? null, kind: person?.kind ?? null };
-    }),
-  };
+  return chatWithParticipants(c, participants);
 }
 
 /** How far each participant has read ("seen"). */

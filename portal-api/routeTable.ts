@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from '../runtime';
+import { ForbiddenError, InvalidRequestError, NotFoundError, withRequestMemo } from '../runtime';
 import { verifyBearer, type Caller, type Role } from './auth';
 import type { CallerRateLimit } from './rateLimit';
 import type { PortalState } from './requestContext';
@@ -44,6 +44,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   produces?: string;
   /** More to say in the OpenAPI document than the summary and roles. */
   description?: string;
+  /** Reads the handler will need, started beside the limiter and status checks (runtime/requestMemo). */
+  prefetch?: (caller: Caller) => void;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -71,15 +73,21 @@ export function registerRoutes(
   opts: { jwt: Parameters<typeof verifyBearer>[1]; rateLimit: CallerRateLimit; callerStatus: (caller: Caller) => Promise<void> },
 ): void {
   for (const route of routes) {
-    router[route.method](route.path, async (ctx) => {
+    router[route.method](route.path, (ctx) => withRequestMemo(async () => {
       const caller = route.authenticate
         ? await route.authenticate(ctx as RouteInput<unknown, unknown, unknown>['ctx'])
         : verifyBearer(ctx.get('authorization') || undefined, opts.jwt);
       // Operators are the installation's own staff, and their health checks must answer while
-      // Redis (the limiter's store) is down.
-      if (caller.role !== 'operator') await opts.rateLimit(caller);
-      if (!route.roles.includes(caller.role)) throw new ForbiddenError();
-      await opts.callerStatus(caller);
+      // Redis (the limiter's store) is down. The limiter (Redis) and the caller's status (MongoDB)
+      // are asked side by side; both must pass before anything else runs, the limiter's answer first.
+      if (!route.roles.includes(caller.role)) {
+        if (caller.role !== 'operator') await opts.rateLimit(caller);
+        throw new ForbiddenError();
+      }
+      route.prefetch?.(caller);
+      const [limited, status] = await Promise.allSettled([caller.role !== 'operator' ? opts.rateLimit(caller) : undefined, opts.callerStatus(caller)]);
+      if (limited.status === 'rejected') throw limited.reason;
+      if (status.status === 'rejected') throw status.reason;
       const params = parse(route.params, ctx.params, 'path');
       // A token of network A never sees network B: such ids are simply not found.
       const nid = (params as { nid?: unknown }).nid;
@@ -94,7 +102,7 @@ export function registerRoutes(
         ctx.status = route.status ?? (result === undefined ? 204 : 200);
         if (result !== undefined) ctx.body = result;
       }
-    });
+    }));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * What every process shares: the one configuration object, logging, the error hierarchy, the HTTP
- * listener, the start/stop helpers, and Redis leases. Imported by every part; imports nothing of the project.
+ * listener, the start/stop helpers, Redis leases, and the per-request memo of reads. Imported by every part; imports nothing of the project.
  */
 export { loadConfig, ConfigError, type Config } from './config';
 export { createRootLogger, setDefaultLogOutput, type Logger, type LogOutput } from './logger';
@@ -21,3 +21,4 @@ export {
   reportQueueMetrics,
 } from './metrics';
 export { probeRoutes, probesOpenApi, startOpsListener, type ReadinessChecks } from './probes';
+export { withRequestMemo, onceInRequest, startInRequest, sharedInRequest } from './requestMemo';

@@ -29,8 +29,9 @@ if [ "${STACK_PROFILE:-dev}" = scale ]; then
 fi
 [ -n "${REDIS_URL:-}" ] || bash scripts/install-redis.sh >/dev/null
 [ -n "${MONGODB_URI:-}" ] || bash scripts/install-ferretdb.sh >/dev/null
-# The web client: rebuilt when a source, its config or the lockfile is newer than the bundle.
-if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.mts package-lock.json -newer web/dist/index.html -print -quit)" ]; then
+# The web client: rebuilt when a source (its own, or the live events' vocabulary it imports), its
+# config or the lockfile is newer than the bundle.
+if [ ! -f web/dist/index.html ] || [ -n "$(find web/src live/liveEvents.ts web/index.html web/vite.config.mts package-lock.json -newer web/dist/index.html -print -quit)" ]; then
   echo "setup: building the web client" >&2
   "$node_bin" node_modules/vite/bin/vite.js build --config web/vite.config.mts --logLevel warn >&2
 fi

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { ChatsDisabledError, NotFoundError } from '../../runtime';
+import { ChatsDisabledError, NotFoundError, onceInRequest, sharedInRequest, startInRequest } from '../../runtime';
 import { ConversationModel, findAdministrator, findCustomer, findNetwork, type NetworkDoc } from '../../store';
 import type { Actor, Conversation } from './conversation';
 
@@ -27,7 +27,7 @@ export class ConversationAccess {
     if (!participates) throw new NotFoundError('chat');
     // Only active people use their conversations: a deactivated customer's token (or a removed
     // administrator's) opens nothing, whatever it still says.
-    const person = actor.kind === 'admin' ? await findAdministrator(actor.networkId, actor.id) : await findCustomer(actor.networkId, actor.id);
+    const person = await findParticipant(actor);
     if (person?.status !== 'active') throw new NotFoundError('chat');
     return conversation;
   }
@@ -58,8 +58,26 @@ export class ConversationAccess {
   }
 }
 
+/**
+ * The customer or administrator an actor is, read once per request (the route table's status
+ * check and the access check of the same request share the read).
+ */
+export function findParticipant(actor: Actor): Promise<{ status: string } | null> {
+  return onceInRequest<{ status: string } | null>(`person:${actor.kind}:${actor.networkId}:${actor.id}`, () =>
+    actor.kind === 'admin' ? findAdministrator(actor.networkId, actor.id) : findCustomer(actor.networkId, actor.id),
+  );
+}
+
+/**
+ * Starts reading the network for this request's chats check, beside the route table's own checks
+ * (routes that neither write the network nor need it fresh after a write: the chat routes).
+ */
+export function prefetchNetwork(networkId: string): void {
+  startInRequest(`network:${networkId}`, () => findNetwork(networkId));
+}
+
 export async function requireNetwork(networkId: string): Promise<NetworkDoc> {
-  const network = await findNetwork(networkId);
+  const network = await sharedInRequest(`network:${networkId}`, () => findNetwork(networkId));
   if (!network) throw new NotFoundError('network');
   return network;
 }

@@ -10,7 +10,8 @@ import { ExactlyOnceSend } from './exactlyOnceSend';
 import { MessageHistory } from './messageHistory';
 import { noteSupportActivity } from './supportInbox';
 import type { LiveEventPublisher } from '../../live';
-import { chatSummary } from './liveAnnouncements';
+import { chatWithParticipants } from './liveAnnouncements';
+import { participantsOf } from './chatList';
 
 export type { Actor, Conversation } from './conversation';
 
@@ -99,9 +100,14 @@ export class ConversationService {
     return existing ? ready : this.announceCreated(ready);
   }
 
-  /** chat.created for the participants (once per conversation, whichever opener gets here first). */
+  /**
+   * chat.created for the participants (once per conversation, whichever opener gets here first):
+   * the chat as GET /v1/chats lists it — the same for every participant, nothing read yet.
+   */
   private async announceCreated(conversation: Conversation): Promise<Conversation> {
-    await this.live.chatCreated(conversation, chatSummary(conversation));
+    const participants = await participantsOf([conversation]);
+    const listItem = { ...chatWithParticipants(conversation, participants), unreadCount: 0 };
+    await this.live.chatCreated(conversation, listItem);
     return conversation;
   }
 

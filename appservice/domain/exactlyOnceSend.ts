@@ -38,6 +38,12 @@ export class ExactlyOnceSend {
   async send(conversation: Conversation, actor: Actor, txnId: string, content: Record<string, unknown>): Promise<string> {
     const sender = this.rooms.matrixUserOf(actor);
     const recordId = sendRecordId(conversation._id, sender, txnId);
+    // The block and suspension lookups run beside the claim (they decide nothing about it): one
+    // round trip of MongoDB latency before Synapse instead of two.
+    const refusal = this.refuseBlockedSender(conversation, sender).then(
+      () => null,
+      (err: unknown) => err,
+    );
     // One round trip claims the send: null when this call created the record, else the earlier one.
     const known = await SentMessageModel.findOneAndUpdate({ _id: recordId }, { $setOnInsert: { chatId: conversation._id } }, { upsert: true, returnDocument: 'before' })
       .lean()
@@ -54,17 +60,24 @@ export class ExactlyOnceSend {
     const matrixTxnId = `p.${createHash('sha256').update(recordId).digest('hex').slice(0, 40)}`;
     // An earlier attempt began and never learned its answer: it may have reached Synapse.
     const earlier = known ? await this.findSentByMarker(roomId, sender, matrixTxnId) : null;
-    const eventId = earlier ?? (await this.sendWhileChatsOn(conversation, roomId, matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender));
+    if (!earlier) {
+      // Refused as before (after the claim, which stays without an event id, as it always did).
+      const refused = await refusal;
+      if (refused) throw refused;
+    }
+    const eventId = earlier ?? (await this.sendWhileChatsOn(conversation, roomId, matrixTxnId, { ...content, [SEND_MARKER]: matrixTxnId }, sender, 'm.room.message', { checked: true }));
+    // Announced from the send itself the moment Synapse has the event — before any write of ours,
+    // not when the appservice's transaction brings it back (that one is the same event: the
+    // publisher's once-key drops it). Its time is ours, a few ms before Synapse's
+    // origin_server_ts, which the history shows.
+    const message = this.history.toChatMessage(conversation._id, { event_id: eventId, type: 'm.room.message', room_id: roomId, sender, content, origin_server_ts: Date.now() });
+    const announced = message ? this.live.messageCreated(conversation, message) : Promise.resolve();
     // Not awaited: the answer does not depend on it. Until it lands (or if it never does), a retry
     // finds the event by its marker instead.
     SentMessageModel.updateOne({ _id: recordId }, { $set: { eventId } }).catch((err) => {
       this.log.warn({ err: (err as Error).message, recordId }, 'could not record the event id of a send');
     });
-    // Announced from the send itself, not when the appservice's transaction brings it back (that
-    // one is the same event: the publisher's once-key drops it). Its time is ours, a few ms before
-    // Synapse's origin_server_ts, which the history shows.
-    const message = this.history.toChatMessage(conversation._id, { event_id: eventId, type: 'm.room.message', room_id: roomId, sender, content, origin_server_ts: Date.now() });
-    if (message) await this.live.messageCreated(conversation, message);
+    await announced;
     return eventId;
   }
 
@@ -75,8 +88,17 @@ export class ExactlyOnceSend {
    * left, the fan-out restored the room between the refusal and the lookup: sending again is right
    * then too (a room read-only for any other reason refuses the second send as well).
    */
-  async sendWhileChatsOn(conversation: Conversation, roomId: string, txnId: string, content: Record<string, unknown>, sender: string, type = 'm.room.message'): Promise<string> {
-    await this.refuseBlockedSender(conversation, sender);
+  async sendWhileChatsOn(
+    conversation: Conversation,
+    roomId: string,
+    txnId: string,
+    content: Record<string, unknown>,
+    sender: string,
+    type = 'm.room.message',
+    opts: { checked?: boolean } = {},
+  ): Promise<string> {
+    // `checked`: the caller has refused a blocked or suspended sender itself (send(), beside its claim).
+    if (!opts.checked) await this.refuseBlockedSender(conversation, sender);
     try {
       return await this.api.sendEvent(roomId, type, txnId, content, sender);
     } catch (err) {

@@ -3,9 +3,10 @@ import { ConversationModel, conversationIdOfRoom } from '../../store';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import type { Actor, Conversation } from './conversation';
-import type { MessageHistory } from './messageHistory';
+import type { ChatMessage, MessageHistory } from './messageHistory';
 import type { ReadMarkers } from './readMarkers';
 import type { NewNotification } from './adminNotifications';
+import type { Participant } from './chatList';
 
 /**
  * A conversation as the chat routes show it (GET /v1/chats/:chatId without participants): the
@@ -27,6 +28,20 @@ export function chatSummary(c: Conversation) {
           sentAt: c.lastMessage.at ? new Date(c.lastMessage.at).toISOString() : null,
         }
       : null,
+  };
+}
+
+/**
+ * A conversation with its customers' names: what GET /v1/chats lists (with the reader's
+ * `unreadCount`) and chat.created carries (portal-api/presenters.ts uses it for both).
+ */
+export function chatWithParticipants(c: Conversation, participants: ReadonlyMap<string, Participant>) {
+  return {
+    ...chatSummary(c),
+    participants: c.customerIds.map((id) => {
+      const person = participants.get(id);
+      return { customerId: id, displayName: person?.displayName ?? null, avatarUrl: person?.avatarUrl ?? null, kind: person?.kind ?? null };
+    }),
   };
 }
 
@@ -53,16 +68,29 @@ export class LiveAnnouncements {
   }
 
   /**
-   * An edit or a reaction changed what a message shows: the message in its new version. The event
-   * goes to every participant alike, so `reactions[].mine` is false in it (a client knows its own
-   * reactions from its own PUTs, or reads the history).
+   * An edit or a reaction changed what a message shows: the message in its new version, with
+   * `reactions[].mine` as each recipient would see it in their history. One copy (nothing
+   * `mine`) goes to everyone who reacted to nothing; only the few participants among the
+   * reactors get a copy of their own, so the cost per recipient stays that of the shared copy.
    */
   async messageUpdated(chatId: string, messageId: string): Promise<void> {
     const conversation = await ConversationModel.findById(chatId).lean<Conversation>();
     if (!conversation) return;
-    const message = await this.history.oneAsService(conversation, messageId);
-    if (!message) return;
-    await this.live.messageUpdated(conversation, message, `${message.editedAt ?? ''}|${JSON.stringify(message.reactions ?? [])}`);
+    const found = await this.history.oneWithReactors(conversation, messageId);
+    if (!found) return;
+    const { message, reactors } = found;
+    const own = new Map<string, { recipient: LiveRecipient; message: ChatMessage }>();
+    for (const users of reactors.values()) {
+      for (const userId of users) {
+        const who = parseVirtualUserId(userId, this.domain);
+        if (!who || who.networkId !== conversation.networkId || own.has(userId)) continue;
+        const participates = who.kind === 'customer' ? conversation.customerIds.includes(who.id) : conversation.kind === 'support';
+        if (!participates) continue;
+        const reactions = message.reactions.map((r) => ({ ...r, mine: reactors.get(r.key)?.has(userId) ?? false }));
+        own.set(userId, { recipient: { kind: who.kind, networkId: who.networkId, id: who.id }, message: { ...message, reactions } });
+      }
+    }
+    await this.live.messageUpdated(conversation, message, `${message.editedAt ?? ''}|${JSON.stringify(message.reactions ?? [])}`, [...own.values()]);
     if (conversation.lastMessage?.eventId === messageId) await this.chatUpdated(conversation, `chat.updated|edited|${messageId}|${message.editedAt ?? ''}`);
   }
 

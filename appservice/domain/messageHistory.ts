@@ -73,11 +73,22 @@ export class MessageHistory {
 
   /** One message as the service reads it (no participant's view: no reaction is `mine`). */
   async oneAsService(conversation: Conversation, messageId: string): Promise<ChatMessage | null> {
+    return (await this.oneWithReactors(conversation, messageId))?.message ?? null;
+  }
+
+  /**
+   * One message as the service reads it, and who reacted with each key (Matrix user ids): enough
+   * to tell each participant which reactions are `mine` without reading the message again.
+   */
+  async oneWithReactors(conversation: Conversation, messageId: string): Promise<{ message: ChatMessage; reactors: Map<string, Set<string>> } | null> {
     if (!conversation.roomId) return null;
     const bot = botUserId(this.domain);
     const event = await this.api.getEvent(conversation.roomId, messageId, bot);
     const message = event ? this.toChatMessage(conversation._id, event) : null;
-    return message ? (await this.withRelations([message], bot))[0]! : null;
+    if (!message) return null;
+    const reactors = new Map<string, Map<string, Set<string>>>();
+    await this.withRelations([message], bot, reactors);
+    return { message, reactors: reactors.get(message.id) ?? new Map() };
   }
 
   /**
@@ -122,7 +133,7 @@ export class MessageHistory {
    * Adds what the conversation index knows: each message's reactions, aggregated per key, and the
    * sender and text of the message a reply answers (in this conversation only).
    */
-  private async withRelations(messages: ChatMessage[], viewer: string): Promise<ChatMessage[]> {
+  private async withRelations(messages: ChatMessage[], viewer: string, reactorsOut?: Map<string, Map<string, Set<string>>>): Promise<ChatMessage[]> {
     const replyIds = [...new Set(messages.flatMap((m) => (m.replyTo ? [m.replyTo.id] : [])))];
     const [reactions, answered] = await Promise.all([
       reactionsOfMessages(messages.map((m) => m.id)),
@@ -137,6 +148,7 @@ export class MessageHistory {
       senders.add(r.senderMatrixId);
     }
     const answeredById = new Map(answered.flatMap((a) => (a ? [[a._id, a] as const] : [])));
+    if (reactorsOut) for (const [id, keys] of byKey) reactorsOut.set(id, keys);
     for (const m of messages) {
       m.reactions = [...(byKey.get(m.id) ?? new Map<string, Set<string>>())].map(([key, senders]) => ({ key, count: senders.size, mine: senders.has(viewer) }));
       if (!m.replyTo) continue;

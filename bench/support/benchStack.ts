@@ -92,8 +92,8 @@ export class BenchStack {
   }
 
   /** A service as a child process (`bin/server.ts <role>`), its log in the data directory. */
-  child(role: ServiceRole, extraEnv: Record<string, string> = {}): ServiceProcess {
-    const proc = new ServiceProcess(role, { ...this.env, ...extraEnv }, join(this.dataDir, `${role}-${this.children.length}.log`));
+  child(role: ServiceRole, extraEnv: Record<string, string> = {}, nodeArgs: readonly string[] = []): ServiceProcess {
+    const proc = new ServiceProcess(role, { ...this.env, ...extraEnv }, join(this.dataDir, `${role}-${this.children.length}.log`), nodeArgs);
     this.children.push(proc);
     return proc;
   }

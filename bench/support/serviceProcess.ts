@@ -20,6 +20,8 @@ export class ServiceProcess {
     readonly role: ServiceRole,
     private readonly env: Record<string, string>,
     readonly logPath: string,
+    /** Node options of this process alone (e.g. --inspect for memoryAfterGc). */
+    private readonly extraNodeArgs: readonly string[] = [],
   ) {}
 
   get pid(): number | undefined {
@@ -36,7 +38,7 @@ export class ServiceProcess {
     this.logOffset = existsSync(this.logPath) ? readFileSync(this.logPath).length : 0;
     const fd = openSync(this.logPath, 'a');
     // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the service processes.
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...this.extraNodeArgs];
     const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(PROJECT_ROOT, 'bin', 'server.ts'), this.role], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...this.env },
@@ -82,6 +84,43 @@ export class ServiceProcess {
 
   rssMiB(): number {
     return this.statusKb('VmRSS') / 1024;
+  }
+
+  /**
+   * The process's memory right after a full garbage collection, asked through its inspector (it
+   * must run with `--inspect=127.0.0.1:0`): what live objects cost, without the garbage a plain
+   * RSS reading includes. In MiB.
+   */
+  async memoryAfterGc(): Promise<{ rss: number; heapUsed: number; external: number }> {
+    const url = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(this.logPath, 'utf8').slice(this.logOffset))?.[1];
+    if (!url) throw new Error(`${this.role} has no inspector (start it with --inspect=127.0.0.1:0)`);
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error('could not reach the inspector'));
+    });
+    let id = 0;
+    const call = (method: string, params: object = {}) =>
+      new Promise<any>((resolve) => {
+        const mine = ++id;
+        ws.addEventListener('message', function onMessage(m) {
+          const msg = JSON.parse(String(m.data));
+          if (msg.id !== mine) return;
+          ws.removeEventListener('message', onMessage);
+          resolve(msg.result);
+        });
+        ws.send(JSON.stringify({ id: mine, method, params }));
+      });
+    try {
+      await call('HeapProfiler.collectGarbage');
+      await call('HeapProfiler.collectGarbage');
+      const r = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+      const m = JSON.parse(r.result.value) as { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+      const mib = (n: number) => n / 1024 / 1024;
+      return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), external: mib(m.external) };
+    } finally {
+      ws.close();
+    }
   }
 
   /** Log text written since the last start. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
-import { attachmentPolicyOf, chatListPage, checkAttachmentType, isValidReactionKey, participantsOf, REACTION_KEY_MAX_CHARACTERS, resolveChatPath } from '../../appservice';
+import { attachmentPolicyOf, chatListPage, prefetchNetwork, checkAttachmentType, isValidReactionKey, participantsOf, REACTION_KEY_MAX_CHARACTERS, resolveChatPath } from '../../appservice';
 import { chatListSchema, chatSchema, chatWithParticipantsSchema, readPositionSchema, sentAttachmentSchema, sentMessageSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import { actorOf, pageQuery } from '../routeInputs';
@@ -140,6 +140,8 @@ export function chatRoutes(deps: PortalDeps) {
       params: chatParams,
       body: z.strictObject({ txnId, body: messageText, replyTo: messageIdSchema.optional() }),
       status: 201,
+      // The chats switch of the caller's network is read beside the limiter and status checks.
+      prefetch: (caller) => caller.networkId && prefetchNetwork(caller.networkId),
       response: z.object({ id: z.string(), chatId: z.string(), txnId: z.string(), replyTo: z.string().optional() }),
       handler: async ({ params, body, caller }) => {
         const actor = actorOf(caller);

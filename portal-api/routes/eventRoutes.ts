@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ForbiddenError, UnauthenticatedError } from '../../runtime';
 import { issueEventTicket, redeemEventTicket, TICKET_TTL_SECONDS } from '../../live';
-import { findAdministrator, findCustomer } from '../../store';
+import { findParticipant } from '../../appservice';
 import { verifyBearer, type Caller } from '../auth';
 import { answerWithEventStream } from '../eventStream';
 import { defineRoute } from '../routeTable';
@@ -57,7 +57,7 @@ export function eventRoutes(deps: PortalDeps) {
       },
       handler: async ({ query, caller, ctx }) => {
         const actor = actorOf(caller);
-        const person = actor.kind === 'customer' ? await findCustomer(actor.networkId, actor.id) : await findAdministrator(actor.networkId, actor.id);
+        const person = await findParticipant(actor);
         if (person?.status !== 'active') throw new ForbiddenError('no active chat account for this caller');
         const header = ctx.get('last-event-id');
         const lastEventId = header ? lastEventIdSchema.safeParse(header).data : query.lastEventId;

@@ -69,6 +69,11 @@ describe('live events', () => {
     roomId = chat.body.matrixRoomId;
     const created = await bob.next((e) => e.type === 'chat.created' && e.data.id === chatId, 15000, 'chat.created');
     expect(created.data).toMatchObject({ chatId, kind: 'direct', customerIds: ['alice', 'bob'], matrixRoomId: roomId });
+    // The chat as Bob's GET /v1/chats lists it, names and unread count included.
+    const listed = await s.api('GET', '/v1/chats', n.customer('bob'));
+    const { chatId: _, ...createdChat } = created.data;
+    expect(createdChat).toEqual(listed.body.chats.find((c: { id: string }) => c.id === chatId));
+    expect(createdChat.participants.map((p: { customerId: string; displayName: string }) => p.customerId)).toEqual(['alice', 'bob']);
 
     const sent = await send(n.customer('alice'), 'live-1', 'hello live');
     expect(sent.status).toBe(201);
@@ -137,6 +142,29 @@ describe('live events', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(alice.events.filter((e) => e.type === 'chat.read' && e.data.messageId === alices.body.id)).toHaveLength(1);
     alice.close();
+  });
+
+  test('message.updated says `mine` for each recipient: the reactor sees their reaction as theirs, the others do not', async () => {
+    const alice = await stream({ token: n.customer('alice') });
+    const bob = await stream({ token: n.customer('bob') });
+    const sent = await send(n.customer('alice'), 'live-react', 'react to me');
+    expect(sent.status).toBe(201);
+    const messageId = sent.body.id as string;
+    await bob.next(ofChat('message.created', (e) => e.data.id === messageId), 10000, 'message.created');
+    expect((await s.api('PUT', `/v1/chats/${chatId}/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent('👍')}`, n.customer('bob'))).status).toBe(204);
+    const reacted = (e: ReceivedEvent) => e.data.id === messageId && e.data.reactions?.length === 1;
+    const [toBob, toAlice] = await Promise.all([
+      bob.next(ofChat('message.updated', reacted), 15000, "message.updated on Bob's stream"),
+      alice.next(ofChat('message.updated', reacted), 15000, "message.updated on Alice's stream"),
+    ]);
+    expect(toBob.data.reactions).toEqual([{ key: '👍', count: 1, mine: true }]);
+    expect(toAlice.data.reactions).toEqual([{ key: '👍', count: 1, mine: false }]);
+    // Each is what that person's history shows.
+    const historyOf = async (who: string) => (await s.api('GET', `/v1/chats/${chatId}/messages`, n.customer(who))).body.messages.find((m: { id: string }) => m.id === messageId);
+    expect((await historyOf('bob')).reactions).toEqual(toBob.data.reactions);
+    expect((await historyOf('alice')).reactions).toEqual(toAlice.data.reactions);
+    alice.close();
+    bob.close();
   });
 
   test('resume with Last-Event-ID delivers exactly what was missed, in order, none twice', async () => {

@@ -311,14 +311,10 @@ export class ChatStore {
       case 'message.created':
       case 'message.updated':
         if (chatId && this.conversation(chatId)) {
+          // The message as this person's history shows it: the stream's reactions say `mine` for
+          // the recipient (also for a reaction made or removed on another device).
           const message = data as unknown as Message;
-          // The stream sends one copy to every participant, so its reactions say `mine: false`;
-          // which keys are this person's own is what this client already knows (its PUT/DELETE).
-          this.patchConversation(chatId, (c) => {
-            const known = c.messages.find((m) => m.id === message.id)?.reactions ?? [];
-            const reactions = message.reactions?.map((r) => ({ ...r, mine: r.mine || known.some((k) => k.key === r.key && k.mine) }));
-            return { messages: mergeMessages(c.messages, [reactions ? { ...message, reactions } : message]) };
-          });
+          this.patchConversation(chatId, (c) => ({ messages: mergeMessages(c.messages, [message]) }));
         }
         break;
       case 'message.deleted':

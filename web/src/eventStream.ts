@@ -1,18 +1,12 @@
 import { unwrap, isMissingRoute, OfflineError, type Api } from './api/client';
+import { LIVE_EVENT_TYPES as SERVER_EVENT_TYPES, type LiveEventType as ServerEventType } from '../../live/liveEvents';
 
-/** The event types of API.md v1.1 this client acts on. */
-export const LIVE_EVENT_TYPES = [
-  'message.created',
-  'message.updated',
-  'message.deleted',
-  'chat.created',
-  'chat.updated',
-  'chat.read',
-  'typing',
-  'features.changed',
-  'notification.created',
-] as const;
-export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
+/**
+ * The event types this client acts on: the server's vocabulary (live/liveEvents.ts, the one
+ * source), all but `resync`, which is handled on its own.
+ */
+export const LIVE_EVENT_TYPES = SERVER_EVENT_TYPES.filter((t): t is Exclude<ServerEventType, 'resync'> => t !== 'resync');
+export type LiveEventType = Exclude<ServerEventType, 'resync'>;
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'unavailable';
 
