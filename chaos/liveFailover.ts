@@ -17,6 +17,8 @@ interface Listener {
   conn: EventStreamConnection | null;
   events: ReceivedEvent[];
   reconnects: number;
+  /** The Last-Event-ID of each connection (none on the first), and how many events it held then. */
+  resumes: Array<{ from: string | undefined; held: number }>;
   failure?: string;
 }
 
@@ -54,6 +56,7 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
   const connect = async (l: Listener): Promise<void> => {
     const deadline = Date.now() + RECONNECT_DEADLINE_MS;
     for (;;) {
+      l.resumes.push({ from: l.events.at(-1)?.id, held: l.events.length });
       const conn = await openEventStream(l.url, { token: net.customer(l.who), lastEventId: l.events.at(-1)?.id, onEvent: (e) => l.events.push(e) }).catch(() => null);
       if (conn?.status === 200) {
         l.conn = conn;
@@ -76,7 +79,7 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
 
   const listeners: Listener[] = [];
   for (let i = 0; i < CUSTOMERS; i++) {
-    for (const url of [b.baseUrl, survivorUrl]) listeners.push({ who: `r8-${i}`, chat: Math.floor(i / 2), url, conn: null, events: [], reconnects: 0 });
+    for (const url of [b.baseUrl, survivorUrl]) listeners.push({ who: `r8-${i}`, chat: Math.floor(i / 2), url, conn: null, events: [], reconnects: 0, resumes: [] });
   }
   const sentBodies: string[][] = chats.map(() => []);
   let killedAt = -1;
@@ -141,7 +144,14 @@ export async function liveFailover(b: BenchStack, portal: ServiceProcess): Promi
     const missing = sentBodies[l.chat]!.filter((body) => !unique.has(body));
     lost += missing.length;
     if (l.reconnects > 0) lostAfterReconnect += missing.length;
-    if (missing.length && lostExamples.length < 5) lostExamples.push(`${l.who}${l.reconnects ? ' (reconnected)' : ''}: ${missing.join(', ')}`);
+    if (missing.length && lostExamples.length < 5) {
+      // Where the loss happened: the message's id in this person's log (their other listener got
+      // it), and where this listener's connections resumed from.
+      const twin = listeners.find((o) => o !== l && o.who === l.who);
+      const ids = missing.map((body) => `${body} (${twin?.events.find((e) => e.type === 'message.created' && e.data?.body === body)?.id ?? '?'})`);
+      const resumes = l.resumes.map((r) => `${r.from ?? 'start'}@${r.held}`).join(' ');
+      lostExamples.push(`${l.who}${l.reconnects ? ' (reconnected)' : ''}: ${ids.join(', ')}; resumed from ${resumes}; first event ${l.events[0]?.id ?? 'none'}`);
+    }
     for (let i = 1; i < l.events.length; i++) if (compareIds(l.events[i - 1]!.id, l.events[i]!.id) >= 0) outOfOrder++;
   }
   const reconnected = listeners.filter((l) => l.reconnects > 0).length;

@@ -7,6 +7,7 @@ import {
   channelOf,
   END_STREAMS,
   rawEventsAfter,
+  streamStartId,
   refreshListeners,
   registerListener,
   releaseSlot,
@@ -182,6 +183,15 @@ export class LiveEventHub {
         a.last = positionOf(lastEventId);
         for (const e of missed.events) this.deliver(a, framed(e));
       }
+      a.buffer = waiting;
+    } else {
+      // A new stream says where it begins (read once subscribed: whatever is logged later comes
+      // through the channel). A client that loses it before any other event resumes from there
+      // instead of from whenever it reconnects, and misses nothing in between.
+      const start = await streamStartId(this.reader, a.recipient);
+      const waiting = a.buffer;
+      a.buffer = null;
+      this.deliver(a, framed({ id: start, type: 'stream.opened', json: '{}' }));
       a.buffer = waiting;
     }
     const waiting = a.buffer ?? [];

@@ -211,10 +211,25 @@ export async function eventsAfter(redis: Redis, recipient: LiveRecipient, lastEv
 }
 
 /** The same as {@link eventsAfter}, the data left as published (the hub frames it without parsing it). */
+/**
+ * Where a stream opened now begins: the newest id of the recipient's log (or the point from which
+ * it is complete, when it holds nothing newer). A listener that resumes from it misses nothing
+ * logged after it.
+ */
+export async function streamStartId(redis: Redis, recipient: LiveRecipient): Promise<string> {
+  const r = recipientKey(recipient);
+  const [since, info] = await Promise.all([redis.get(sinceKey(r)), streamInfo(redis, logKey(r))]);
+  return newestPosition(since, info);
+}
+
+function newestPosition(since: string | null, info: { lastId: string } | null): string {
+  return info?.lastId && since && compareEventIds(info.lastId, since) > 0 ? info.lastId : (since ?? `${Date.now()}-0`);
+}
+
 export async function rawEventsAfter(redis: Redis, recipient: LiveRecipient, lastEventId: string): Promise<{ resync: true; resumeId: string } | { resync: false; events: RawLiveEvent[] }> {
   const r = recipientKey(recipient);
   const [since, info] = await Promise.all([redis.get(sinceKey(r)), streamInfo(redis, logKey(r))]);
-  const resumeId = info?.lastId && since && compareEventIds(info.lastId, since) > 0 ? info.lastId : (since ?? `${Date.now()}-0`);
+  const resumeId = newestPosition(since, info);
   if (!isEventId(lastEventId) || !since || compareEventIds(since, lastEventId) > 0) return { resync: true, resumeId };
   if (!info) {
     const ms = Number(lastEventId.split('-')[0]);

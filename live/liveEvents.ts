@@ -14,6 +14,8 @@ export const LIVE_EVENT_TYPES = [
   'features.changed',
   'notification.created',
   'resync',
+  /** The first event of a stream opened without Last-Event-ID: its id is where the stream begins. */
+  'stream.opened',
 ] as const;
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
 

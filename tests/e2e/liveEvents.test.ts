@@ -167,6 +167,22 @@ describe('live events', () => {
     bob.close();
   });
 
+  test('a new stream begins with stream.opened; one lost before any other event resumes from it and misses nothing', async () => {
+    // Seen in chaos R8: a listener whose process died before its first event reconnected without
+    // Last-Event-ID and never got the messages sent to it meanwhile.
+    const lost = await stream({ token: n.customer('bob') });
+    const opened = await lost.next((e) => e.type === 'stream.opened', 15000, 'stream.opened');
+    expect(lost.events[0]).toBe(opened);
+    expect(opened.data).toEqual({});
+    lost.close();
+    await send(n.customer('alice'), 'opened-1', 'sent while bob was away');
+    const back = await stream({ token: n.customer('bob'), lastEventId: opened.id });
+    const missed = await back.next(ofChat('message.created', (e) => e.data.body === 'sent while bob was away'), 20000);
+    expect(compareIds(missed.id, opened.id)).toBeGreaterThan(0);
+    // A resumed stream says nothing of where it begins: its client knows.
+    expect(back.events.some((e) => e.type === 'stream.opened')).toBe(false);
+  });
+
   test('resume with Last-Event-ID delivers exactly what was missed, in order, none twice', async () => {
     const steady = await stream({ token: n.customer('bob') });
     const flaky = await stream({ token: n.customer('bob') });

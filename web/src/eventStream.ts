@@ -5,7 +5,7 @@ import { LIVE_EVENT_TYPES as SERVER_EVENT_TYPES, type LiveEventType as ServerEve
  * The event types this client acts on: the server's vocabulary (live/liveEvents.ts, the one
  * source), all but `resync`, which is handled on its own.
  */
-export const LIVE_EVENT_TYPES = SERVER_EVENT_TYPES.filter((t): t is Exclude<ServerEventType, 'resync'> => t !== 'resync');
+export const LIVE_EVENT_TYPES = SERVER_EVENT_TYPES.filter((t): t is Exclude<ServerEventType, 'resync' | 'stream.opened'> => t !== 'resync' && t !== 'stream.opened');
 export type LiveEventType = Exclude<ServerEventType, 'resync'>;
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'unavailable';
@@ -94,6 +94,10 @@ export class LiveEvents {
     for (const type of LIVE_EVENT_TYPES) {
       source.addEventListener(type, (e) => this.deliver(type, e as MessageEvent<string>));
     }
+    // Where a new stream begins: reconnecting from there misses nothing, even before a first event.
+    source.addEventListener('stream.opened', (e) => {
+      this.lastEventId = (e as MessageEvent).lastEventId || this.lastEventId;
+    });
     source.addEventListener('resync', (e) => {
       this.lastEventId = (e as MessageEvent).lastEventId || this.lastEventId;
       this.handlers.onResync();
