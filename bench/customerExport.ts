@@ -65,7 +65,9 @@ export async function customerExport(b: BenchStack, scale: BenchScale, benchWork
   };
 
   // Exported at each checkpoint, so the figures show how time and memory follow the history's size.
-  const checkpoints = [...new Set([0.05, 0.1, 0.2, 0.4, 0.7, 1].map((f) => Math.max(1, Math.round(total * f))))];
+  // BENCH_B10_CHECKPOINTS (fractions, e.g. "0.1,1") exports at fewer sizes when time is short.
+  const fractions = (process.env.BENCH_B10_CHECKPOINTS ?? '0.05,0.1,0.2,0.4,0.7,1').split(',').map(Number).filter((f) => f > 0 && f <= 1);
+  const checkpoints = [...new Set(fractions.map((f) => Math.max(1, Math.round(total * f))))];
   const runs: Array<Awaited<ReturnType<typeof exportOnce>> & { size: number; seedSeconds: number }> = [];
   for (const checkpoint of checkpoints) {
     const seededIn = await seed(checkpoint);
