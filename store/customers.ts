@@ -61,9 +61,10 @@ function sameFields(before: CustomerDoc, fields: CustomerFields): boolean {
 }
 
 /**
- * Lookups go by `_id` alone. FerretDB on SQLite serves exactly one filter from an index, `_id`
- * equality (any other field, `$in` included, makes it decode the whole collection); on MongoDB this
- * costs nothing. Every customer lookup of a hot path therefore comes through here.
+ * Lookups go by `_id`. FerretDB on SQLite serves exactly one filter from an index, `_id` equality
+ * (with the build's patch also beside further conditions; `$in` or any filter without `_id` makes it
+ * decode the whole collection); on MongoDB this costs nothing. Every customer lookup of a hot path
+ * therefore comes through here.
  */
 export async function findCustomer(networkId: string, customerId: string): Promise<CustomerDoc | null> {
   return CustomerModel.findById(customerDocId(networkId, customerId)).lean<CustomerDoc>();
