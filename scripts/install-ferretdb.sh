@@ -9,15 +9,16 @@
 # every lookup, update and delete by `_id` scanned the whole table. With `->'_id'` (the same value)
 # SQLite searches the index: a lookup by `_id` among 20,000 customers went from 25 ms to 0.6 ms.
 #
-# A second patch pushes `_id` equality down also when the filter has further conditions
-# (`{_id, status: 'pending'}`); upstream does it only for a filter of `_id` alone and otherwise
-# reads and decodes the whole table (FerretDB still applies the whole filter to what SQLite
-# returns, so the result is the same). This is a correctness fix too: FerretDB updates a document
-# by reading it and writing the whole document back later, without a lock. With a whole-table scan
-# in between, the read can be seconds old when the write lands, and every write made to that
-# document meanwhile is lost (seen in CI: a customer's deactivation and erasure, made while a
-# conditional `updateOne` scanned 20,000 customers, were overwritten by it). By `_id` the window is
-# the few microseconds between one indexed read and its write.
+# A second patch (scripts/ferretdb/patches/id_pushdown.go) answers a filter's top-level `_id` from
+# that index also beside further conditions (`{_id, status: 'pending'}`) and for `_id: {$in: [...]}`;
+# upstream does it only for a filter of `_id` equality alone and otherwise reads and decodes the
+# whole table (FerretDB still applies the whole filter to what SQLite returns, so results are the
+# same). This is a correctness fix too: FerretDB updates a document by reading it and writing the
+# whole document back later, without a lock. With a whole-table scan in between, the read can be
+# seconds old when the write lands, and every write made to that document meanwhile is lost (seen
+# in CI: a customer's deactivation and erasure, made while a conditional `updateOne` scanned the
+# customers, were overwritten by it). By `_id` the window is the moment between one indexed read
+# and its write.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/lib/goBuildCached.sh
@@ -31,11 +32,12 @@ build_ferretdb() {
     metadata=vendor/github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata/metadata.go
     grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$metadata" || { echo "FerretDB's IDColumn is not the expected line; patch not applied" >&2; exit 1; }
     sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$metadata"
-    collection=vendor/github.com/FerretDB/FerretDB/internal/backends/sqlite/collection.go
-    [ "$(grep -c 'if params.Filter.Len() == 1 {' "$collection")" = 2 ] || { echo "FerretDB's _id pushdown is not the expected code; patch not applied" >&2; exit 1; }
-    # The first of the two is Query (the second is Explain, left as it is).
-    sed -i '0,/if params.Filter.Len() == 1 {/s||if params.Filter.Has("_id") {|' "$collection"
+    # Query's `_id` pushdown, replaced by scripts/ferretdb/patches/id_pushdown.go (see above).
+    sqlite=vendor/github.com/FerretDB/FerretDB/internal/backends/sqlite
+    cp "$here/ferretdb/patches/id_pushdown.go" "$sqlite/"
+    perl -0pi -e 's/\tif params\.Filter\.Len\(\) == 1 \{\n\t\tv, _ := params\.Filter\.Get\("_id"\)\n\t\tswitch v\.\(type\) \{\n\t\tcase string, types\.ObjectID:\n\t\t\twhereClause = fmt\.Sprintf\(` WHERE %s = \?`, metadata\.IDColumn\)\n\t\t\targs = \[\]any\{string\(must\.NotFail\(sjson\.MarshalSingleValue\(v\)\)\)\}\n\t\t\}\n\t\}\n/\tif where, whereArgs, ok := idPushdown(params.Filter); ok {\n\t\twhereClause, args = where, whereArgs\n\t}\n/' "$sqlite/collection.go"
+    grep -q 'idPushdown(params.Filter)' "$sqlite/collection.go" || { echo "FerretDB's Query is not the expected code; _id pushdown patch not applied" >&2; exit 1; }
     go build -mod=vendor -trimpath -o "$2" . >&2
   )
 }
-go_build_cached "FerretDB 1.24.2" "$cache/ferretdb-1.24.2-idpushdown/ferretdb" "or set MONGODB_URI to a MongoDB server" build_ferretdb
+go_build_cached "FerretDB 1.24.2" "$cache/ferretdb-1.24.2-idpushdown2/ferretdb" "or set MONGODB_URI to a MongoDB server" build_ferretdb

@@ -17,6 +17,7 @@ import { LocationModel } from './locations';
 import { LockedMatrixAccountModel } from './lockedMatrixAccounts';
 import { MessageEditModel } from './messageEdits';
 import { MessageReactionModel } from './messageReactions';
+import { MessageReactionSetModel } from './messageReactionSets';
 import { NetworkModel } from './networks';
 import { NotificationSettingsModel } from './notificationSettings';
 import { EmailDigestModel } from './emailDigests';
@@ -49,6 +50,7 @@ export const COLLECTIONS = [
   IndexedMessageModel,
   MessageEditModel,
   MessageReactionModel,
+  MessageReactionSetModel,
   ReadMarkerModel,
   SupportInboxHeadModel,
   SavedPowerLevelsModel,

@@ -2,6 +2,7 @@ import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { customerDocId } from './entityIds';
 import { recordDirectoryChange } from './directoryChanges';
 import { isDuplicateKeyOnly } from './duplicateKeys';
+import { findByIds } from './lookupsById';
 import { NotificationSettingsModel, notificationSettingsId } from './notificationSettings';
 
 const customerSchema = new Schema(
@@ -70,21 +71,9 @@ export async function findCustomer(networkId: string, customerId: string): Promi
   return CustomerModel.findById(customerDocId(networkId, customerId)).lean<CustomerDoc>();
 }
 
-/** Lookups by `_id` in flight at once for a list (the batches of every worker share FerretDB's connections). */
-const LOOKUPS_IN_FLIGHT = 16;
-
-/**
- * Several customers, each by `_id`. Measured on 20,000 customers on FerretDB: 100 customers in
- * 0.04 s this way, 0.46 s with one `$in` query. Missing ones are left out; order is not kept.
- */
+/** Several customers by `_id` in one query (lookupsById.ts). Missing ones are left out; order is not kept. */
 export async function findCustomers(networkId: string, customerIds: readonly string[]): Promise<CustomerDoc[]> {
-  const docs: Array<CustomerDoc | null> = new Array(customerIds.length).fill(null);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < customerIds.length; i = next++) docs[i] = await findCustomer(networkId, customerIds[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(LOOKUPS_IN_FLIGHT, customerIds.length) }, lane));
-  return docs.filter((d): d is CustomerDoc => d !== null);
+  return [...(await findByIds<CustomerDoc>(CustomerModel, customerIds.map((id) => customerDocId(networkId, id)))).values()];
 }
 
 /**

@@ -11,6 +11,7 @@ export { NetworkModel, type NetworkDoc, findNetwork, networkExists, setChatsEnab
 export { DirectoryChangeModel, DIRECTORY_CHANGES_KEPT, customersChangedAt, recordDirectoryChange } from './directoryChanges';
 export { LocationModel, upsertLocation } from './locations';
 export * from './customers';
+export { findByIds } from './lookupsById';
 export { ChatSuspensionModel, suspendChats, liftChatSuspension, isChatSuspended } from './chatSuspensions';
 export { ReportModel, REPORT_REASONS, recordReport, findReport, reportsPage, recordReportAction, type ReportDoc, type ReportReason, type ReportStatus } from './reports';
 export * from './customerExports';
@@ -25,7 +26,8 @@ export { recordPingReceived, takePingReceipt } from './appservicePings';
 export { conversationIdOfRoom, rememberConversationRoom } from './roomConversations';
 export { IndexedMessageModel } from './indexedMessages';
 export { MessageEditModel } from './messageEdits';
-export { MessageReactionModel, reactionsOfMessages } from './messageReactions';
+export { MessageReactionModel } from './messageReactions';
+export { MessageReactionSetModel, addToReactionSet, removeFromReactionSet, takeReactionSet, type StandingReaction } from './messageReactionSets';
 export { ReadMarkerModel, type ReadMarkerDoc } from './readMarkers';
 export { SupportInboxHeadModel } from './supportInboxHeads';
 export { SavedPowerLevelsModel } from './savedPowerLevels';

@@ -4,7 +4,8 @@ import mongoose, { Schema } from 'mongoose';
  * Reactions (`m.annotation`) the conversation index accepted: one document per reaction event,
  * written once and removed when the reaction is redacted (or its message unsent), so concurrent
  * reactions never update one shared document (FerretDB 1.24 applies updates as read, change,
- * write back). History pages aggregate them per key (messageHistory.ts).
+ * write back). Each is also in its message's set (messageReactionSets.ts), which is what history
+ * pages read; these documents answer "what did this redaction redact".
  */
 const messageReactionSchema = new Schema(
   {
@@ -23,12 +24,3 @@ const messageReactionSchema = new Schema(
 messageReactionSchema.index({ messageId: 1 });
 
 export const MessageReactionModel = mongoose.model('MessageReaction', messageReactionSchema, 'message_reactions');
-
-/** The reactions of some messages (a history page), oldest first. */
-export async function reactionsOfMessages(messageIds: readonly string[]): Promise<Array<{ messageId: string; key: string; senderMatrixId: string }>> {
-  if (messageIds.length === 0) return [];
-  return MessageReactionModel.find({ messageId: { $in: [...messageIds] } })
-    .select({ messageId: 1, key: 1, senderMatrixId: 1, at: 1 })
-    .sort({ at: 1, _id: 1 })
-    .lean();
-}

@@ -1,4 +1,4 @@
-import { ConversationModel, findCustomers, type ReadMarkerDoc } from '../../store';
+import { ConversationModel, findByIds, findCustomers, type ReadMarkerDoc } from '../../store';
 import type { Actor, Conversation } from './conversationService';
 import type { ReadMarkers } from './readMarkers';
 import { decodeCursor, encodeCursor } from './pageCursor';
@@ -24,8 +24,8 @@ export interface ChatListPage {
 
 /**
  * A page of conversations, newest activity first, with the caller's unread count on each. A
- * network's support inbox reads its first pages from the inbox head (supportInbox.ts, lookups by
- * `_id`); other lists and deeper pages use the indexed keyset query.
+ * network's support inbox reads its first pages from the inbox head (supportInbox.ts, then one
+ * query by `_id` per collection); other lists and deeper pages use the indexed keyset query.
  */
 export async function chatListPage(readMarkers: ReadMarkers, actor: Actor, scope: ChatListScope, page: { cursor?: string; limit: number }): Promise<ChatListPage> {
   const after = page.cursor ? decodeCursor(page.cursor, ['number', 'string'] as const) : null;
@@ -40,11 +40,11 @@ export async function chatListPage(readMarkers: ReadMarkers, actor: Actor, scope
       const ids = fromHead.entries.map((e) => e.chatId);
       const customerIds = fromHead.entries.every((e) => e.customerIds) ? [...new Set(fromHead.entries.flatMap((e) => e.customerIds!))] : null;
       const [docs, loadedMarkers, loadedPeople] = await Promise.all([
-        Promise.all(ids.map((id) => ConversationModel.findById(id).lean<Conversation>())),
+        findByIds<Conversation>(ConversationModel, ids),
         readMarkers.markersOf(ids, actor),
         customerIds ? participantsById(scope.networkId, customerIds) : undefined,
       ]);
-      chats = docs.filter((c): c is Conversation => c !== null);
+      chats = ids.flatMap((id) => docs.get(id) ?? []);
       markers = loadedMarkers;
       people = loadedPeople;
       const last = fromHead.entries[fromHead.entries.length - 1];

@@ -1,6 +1,6 @@
 import { botUserId } from '../matrix/virtualUsers';
 import { AppError } from '../../runtime';
-import { IndexedMessageModel, reactionsOfMessages } from '../../store';
+import { findByIds, IndexedMessageModel, MessageReactionSetModel, type StandingReaction } from '../../store';
 import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import type { Actor, Conversation } from './conversation';
@@ -134,20 +134,25 @@ export class MessageHistory {
    * sender and text of the message a reply answers (in this conversation only).
    */
   private async withRelations(messages: ChatMessage[], viewer: string, reactorsOut?: Map<string, Map<string, Set<string>>>): Promise<ChatMessage[]> {
-    const replyIds = [...new Set(messages.flatMap((m) => (m.replyTo ? [m.replyTo.id] : [])))];
-    const [reactions, answered] = await Promise.all([
-      reactionsOfMessages(messages.map((m) => m.id)),
-      Promise.all(replyIds.map((id) => IndexedMessageModel.findById(id).select({ chatId: 1, senderMatrixId: 1, preview: 1, redacted: 1 }).lean())),
+    if (messages.length === 0) return messages;
+    // The page's reaction sets and the messages its replies answer, side by side, each one query by `_id`.
+    const replyIds = messages.flatMap((m) => (m.replyTo ? [m.replyTo.id] : []));
+    const [sets, answeredById] = await Promise.all([
+      findByIds<{ _id: string; reactions: StandingReaction[] }>(MessageReactionSetModel, messages.map((m) => m.id)),
+      replyIds.length
+        ? findByIds<{ _id: string; chatId: string; senderMatrixId: string; preview?: string; redacted?: boolean }>(IndexedMessageModel, replyIds, { chatId: 1, senderMatrixId: 1, preview: 1, redacted: 1 })
+        : new Map<string, never>(),
     ]);
     const byKey = new Map<string, Map<string, Set<string>>>();
-    for (const r of reactions) {
-      const keys = byKey.get(r.messageId) ?? new Map<string, Set<string>>();
-      byKey.set(r.messageId, keys);
-      const senders = keys.get(r.key) ?? new Set<string>();
-      keys.set(r.key, senders);
-      senders.add(r.senderMatrixId);
+    for (const m of messages) {
+      for (const r of sets.get(m.id)?.reactions ?? []) {
+        const keys = byKey.get(m.id) ?? new Map<string, Set<string>>();
+        byKey.set(m.id, keys);
+        const senders = keys.get(r.key) ?? new Set<string>();
+        keys.set(r.key, senders);
+        senders.add(r.senderMatrixId);
+      }
     }
-    const answeredById = new Map(answered.flatMap((a) => (a ? [[a._id, a] as const] : [])));
     if (reactorsOut) for (const [id, keys] of byKey) reactorsOut.set(id, keys);
     for (const m of messages) {
       m.reactions = [...(byKey.get(m.id) ?? new Map<string, Set<string>>())].map(([key, senders]) => ({ key, count: senders.size, mine: senders.has(viewer) }));

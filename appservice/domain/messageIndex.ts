@@ -1,6 +1,6 @@
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
-import { conversationIdOfRoom, ConversationModel, IndexedMessageModel, MessageEditModel, MessageReactionModel } from '../../store';
+import { addToReactionSet, conversationIdOfRoom, ConversationModel, IndexedMessageModel, MessageEditModel, MessageReactionModel, removeFromReactionSet, takeReactionSet } from '../../store';
 import { noteSupportActivity } from './supportInbox';
 import { followEditedMessage } from './adminNotifications';
 import { displayBody, isTextMsgtype, isValidReactionKey, relationOf } from './messageRelations';
@@ -142,6 +142,7 @@ async function removeRelated(
   if (reaction) {
     if (!(await rules.applies(event, reaction))) return null;
     await MessageReactionModel.deleteOne({ _id: target });
+    await removeFromReactionSet(reaction.messageId, target);
     return { type: 'message.updated', chatId: reaction.chatId, messageId: reaction.messageId, lastMessageChanged: false };
   }
   return null;
@@ -152,7 +153,8 @@ async function removeMessage(target: string, domain: string): Promise<IndexedRed
   if (!message) return null;
   // An unsent message takes its edits and reactions with it.
   const unsentEditIds = (await MessageEditModel.find({ messageId: target }).select({ _id: 1 }).lean()).map((e) => e._id);
-  await Promise.all([MessageEditModel.deleteMany({ messageId: target }), MessageReactionModel.deleteMany({ messageId: target })]);
+  const reactionIds = await takeReactionSet(target);
+  await Promise.all([MessageEditModel.deleteMany({ messageId: target }), reactionIds.length ? MessageReactionModel.deleteMany({ _id: { $in: reactionIds } }) : undefined]);
   // No projection: FerretDB does not implement one on findAndModify.
   const conversation = await ConversationModel.findByIdAndUpdate(message.chatId, { $inc: { revision: 1 } }).lean();
   const change: MessageIndexChange = { type: 'message.deleted', chatId: message.chatId, messageId: target, lastMessageChanged: false };
@@ -241,6 +243,7 @@ export async function indexReaction(event: MatrixEvent, reaction: { targetId: st
     },
     { upsert: true },
   );
+  await addToReactionSet(message._id, message.chatId, { eventId: event.event_id, key: reaction.key, senderMatrixId: event.sender });
   return { type: 'message.updated', chatId: message.chatId, messageId: message._id, lastMessageChanged: false };
 }
 

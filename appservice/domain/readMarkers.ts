@@ -2,7 +2,7 @@ import { NotFoundError } from '../../runtime';
 import type { MatrixApi } from '../matrix/matrixApi';
 import type { Actor, Conversation, ConversationService } from './conversationService';
 import { countUnread } from './messageIndex';
-import { activeAdministrators, AdminNotificationModel, ReadMarkerModel, type ReadMarkerDoc, isDuplicateKey, readMarkerId } from '../../store';
+import { activeAdministrators, AdminNotificationModel, findByIds, ReadMarkerModel, type ReadMarkerDoc, isDuplicateKey, readMarkerId } from '../../store';
 import type { LiveEventPublisher } from '../../live';
 
 /**
@@ -80,9 +80,10 @@ export class ReadMarkers {
   async markersOfChat(conversation: Conversation): Promise<Array<{ participant: { kind: 'customer' | 'admin'; id: string }; messageId: string; readAt: string | null }>> {
     const participants: Array<{ kind: 'customer' | 'admin'; id: string }> = conversation.customerIds.map((id) => ({ kind: 'customer', id }));
     if (conversation.kind === 'support') for (const a of await activeAdministrators(conversation.networkId)) participants.push({ kind: 'admin', id: a.adminId });
-    const markers = await Promise.all(participants.map((p) => ReadMarkerModel.findById(readMarkerId(conversation._id, p)).lean<ReadMarkerDoc>()));
+    const ids = participants.map((p) => readMarkerId(conversation._id, p));
+    const markers = await findByIds<ReadMarkerDoc>(ReadMarkerModel, ids);
     return participants.flatMap((participant, i) => {
-      const m = markers[i];
+      const m = markers.get(ids[i]!);
       return m?.eventId ? [{ participant, messageId: m.eventId, readAt: m.readAt ? new Date(m.readAt).toISOString() : null }] : [];
     });
   }
@@ -111,10 +112,10 @@ export class ReadMarkers {
     return count;
   }
 
-  /** The actor's markers of these conversations: one lookup by `_id` each. */
+  /** The actor's markers of these conversations, in one query by `_id`. */
   async markersOf(chatIds: readonly string[], actor: Actor): Promise<Map<string, ReadMarkerDoc | null>> {
-    const markers = await Promise.all(chatIds.map((id) => ReadMarkerModel.findById(readMarkerId(id, actor)).lean<ReadMarkerDoc>()));
-    return new Map(chatIds.map((id, i) => [id, markers[i] ?? null]));
+    const markers = await findByIds<ReadMarkerDoc>(ReadMarkerModel, chatIds.map((id) => readMarkerId(id, actor)));
+    return new Map(chatIds.map((id) => [id, markers.get(readMarkerId(id, actor)) ?? null]));
   }
 }
 

@@ -76,4 +76,23 @@ describe('numbered data migrations', () => {
     await customers.deleteMany({ networkId: net });
     await db.collection('administrators').deleteMany({ networkId: net });
   });
+
+  test('0003 gathers each message\'s reactions into its set once, in the order they were made', async () => {
+    const db = rawDatabase();
+    const id = uniqueId('mig0003');
+    const sets = db.collection('message_reaction_sets');
+    const reactions = db.collection('message_reactions');
+    const reaction = (n: number, messageId: string, key: string, at: number) => ({ _id: `$${id}-r${n}` as never, messageId, chatId: id, roomId: '!r:localhost', senderMatrixId: `@u${n}:localhost`, key, at: new Date(at) });
+    await reactions.insertMany([reaction(2, `$${id}-m1`, '🎉', 2000), reaction(1, `$${id}-m1`, '👍', 1000), reaction(3, `$${id}-m2`, '👍', 3000)]);
+    const m0003 = MIGRATIONS.find((m) => m.id === '0003')!;
+    await m0003.up(db);
+    await m0003.up(db); // idempotent: a second run adds nothing
+    const seen = await sets.find({ chatId: id }).sort({ _id: 1 }).toArray();
+    expect(seen).toEqual([
+      { _id: `$${id}-m1`, chatId: id, reactions: [{ eventId: `$${id}-r1`, key: '👍', senderMatrixId: '@u1:localhost' }, { eventId: `$${id}-r2`, key: '🎉', senderMatrixId: '@u2:localhost' }] },
+      { _id: `$${id}-m2`, chatId: id, reactions: [{ eventId: `$${id}-r3`, key: '👍', senderMatrixId: '@u3:localhost' }] },
+    ]);
+    await sets.deleteMany({ chatId: id });
+    await reactions.deleteMany({ chatId: id });
+  });
 });
