@@ -1,7 +1,7 @@
 import { type Logger, UpstreamUnavailableError, metrics, reportTransactionBacklog } from '../runtime';
 import type { MatrixEvent } from './matrix/matrixApi';
 import { RoomLanes } from './roomLanes';
-import { AppserviceTransactionModel, ProcessedEventModel, isDatabaseError, processedEventIds } from '../store';
+import { AppserviceTransactionModel, ProcessedEventModel, findByIds, isDatabaseError, processedEventIds, type StoredTransaction } from '../store';
 
 const RETRY_AFTER_OUTAGE_MS = 1000;
 /** Rooms applied side by side, overall and per network (RoomLanes). */
@@ -148,9 +148,8 @@ export class TransactionProcessor {
           // A backlog is applied in batches: the events of consecutive transactions, in arrival
           // order, so more rooms run side by side while each room keeps its order.
           const ids = this.pending.slice(0, TRANSACTIONS_PER_BATCH);
-          const txns = (await Promise.all(ids.map((id) => AppserviceTransactionModel.findById(id).lean()))).filter(
-            (t): t is NonNullable<typeof t> => t !== null && !t.processedAt,
-          );
+          const found = await findByIds<StoredTransaction>(AppserviceTransactionModel, ids);
+          const txns = ids.flatMap((id) => found.get(id) ?? []).filter((t) => !t.processedAt);
           this.pending.splice(0, ids.length);
           // The batch's rooms queue behind the same rooms of earlier batches (RoomLanes keeps each
           // room's order), and the loop goes on to the next batch meanwhile: a slow room holds up

@@ -1,4 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
+import { findByIds } from './lookupsById';
 
 /**
  * Appservice transactions, stored before Synapse gets its 200 (durability and de-duplication).
@@ -25,13 +26,21 @@ const processedEventSchema = new Schema(
   { timestamps: true, versionKey: false },
 );
 
+export interface StoredTransaction {
+  _id: string;
+  eventsJson: string;
+  ephemeralJson: string;
+  processedAt?: Date;
+  createdAt?: Date;
+}
+
 export const AppserviceTransactionModel = mongoose.model('AppserviceTransaction', appserviceTransactionSchema, 'appservice_transactions');
 export const ProcessedEventModel = mongoose.model('ProcessedEvent', processedEventSchema, 'processed_events');
 
 /** Which of these events were applied already: one lookup by `_id` each (FerretDB scans for `$in`). */
 export async function processedEventIds(eventIds: readonly string[]): Promise<Set<string>> {
-  const seen = await Promise.all(eventIds.map(async (id) => ((await ProcessedEventModel.exists({ _id: id })) ? id : null)));
-  return new Set(seen.filter((id): id is string => id !== null));
+  if (eventIds.length === 0) return new Set();
+  return new Set((await findByIds<{ _id: string }>(ProcessedEventModel, eventIds, { _id: 1 })).keys());
 }
 
 /** Transactions stored and not applied yet: the appservice's backlog. */

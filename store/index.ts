@@ -21,7 +21,7 @@ export * from './feedPosts';
 export * from './bookings';
 export { ConversationModel, type ConversationDoc } from './conversations';
 export { SentMessageModel } from './sentMessages';
-export { AppserviceTransactionModel, ProcessedEventModel, processedEventIds, pendingTransactionCount } from './appserviceTransactions';
+export { AppserviceTransactionModel, ProcessedEventModel, processedEventIds, pendingTransactionCount, type StoredTransaction } from './appserviceTransactions';
 export { recordPingReceived, takePingReceipt } from './appservicePings';
 export { conversationIdOfRoom, rememberConversationRoom } from './roomConversations';
 export { IndexedMessageModel } from './indexedMessages';
