@@ -6,6 +6,8 @@ import { inLanes, type BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork, type BenchNetwork } from './support/networkFixture';
 import { percentile } from './support/percentiles';
+import { availableParallelism } from 'node:os';
+import { cpuBetween, cpuSnapshot, describeCpuPerUnit } from './support/processCpu';
 import type { BenchScale } from './support/scale';
 
 /** Messages of the warm-up carry numbers from here on (the measured ones count from 0). */
@@ -106,6 +108,7 @@ export async function liveFanout(b: BenchStack, scale: BenchScale): Promise<Benc
       result({ id: 'B7', metric: 'first → last listener of a message (fan-out spread), p99', unit: 'ms', value: target.spreadP99, baseline: null, target: null, targetOn: 'value', better: 'lower' }),
       result({ id: 'B7', metric: 'extra API RSS per stream (after a full GC)', unit: 'KiB', value: perStreamKiB, baseline: null, target: 40, targetOn: 'value', better: 'lower' }),
       result({ id: 'B7', metric: 'events lost or duplicated', unit: 'events', value: target.lost + target.duplicated, baseline: null, target: 0, targetOn: 'value', better: 'lower' }),
+      result({ id: 'B7', metric: `CPU per message at ${target.rate} msg/s, every process of the bench (Synapse, database, services, load generators)`, unit: 'ms', value: target.cpuPerMessage, baseline: null, target: null, targetOn: 'value', better: 'lower', note: `at that cost ${availableParallelism()} cores carry at most ${Math.floor((availableParallelism() * 1000) / target.cpuPerMessage)} messages/s, whatever the fan-out does` }),
       result({ id: 'B7', metric: `highest rate tried that held p99 ≤ ${TARGET_P99_MS} ms, 0 lost (of ${scale.b7Rates.join(', ')})`, unit: 'msg/s', value: held?.rate ?? 0, baseline: null, target: null, targetOn: 'value', better: 'higher' }),
     ];
   } finally {
@@ -125,6 +128,8 @@ interface Phase {
   duplicated: number;
   holds: boolean;
   summary: string;
+  /** CPU milliseconds of every process of the bench per message sent in the phase. */
+  cpuPerMessage: number;
 }
 
 async function runPhase(
@@ -137,6 +142,7 @@ async function runPhase(
   const started: number[] = new Array(total);
   const failed = new Set<number>();
   let firstFailure = '';
+  const cpuBefore = cpuSnapshot();
   const began = performance.now();
   const sends: Promise<void>[] = [];
   let failedSends = 0;
@@ -162,6 +168,9 @@ async function runPhase(
   const sendSeconds = (performance.now() - began) / 1000;
   const expected = (total - failed.size) * p.listenersPerConversation;
   const arrivals = await listeners.waitFor((n) => n >= expected, 30000);
+  // Everything the machine spent on the phase: the sends, Synapse, the appservice's work, fan-out.
+  const cpu = cpuBetween(cpuBefore, cpuSnapshot());
+  const cpuPerMessage = cpu.total / total;
 
   // Per message: which streams had it (and how often), and when.
   const latencies: number[] = [];
@@ -214,9 +223,10 @@ async function runPhase(
   const holds = p99 <= TARGET_P99_MS && lost === 0 && duplicated === 0 && failedSends === 0 && keptPace;
   const summary =
     `${p.rate}/s: ${total} messages sent in ${sendSeconds.toFixed(1)} s${failedSends ? ` (${failedSends} sends answered an error, first: ${firstFailure})` : ''}, ${latencies.length} of ${expected} deliveries, ` +
-    `p50 ${percentile(latencies, 50).toFixed(0)} / p99 ${p99.toFixed(0)} ms, send → first listener p50 ${percentile(firsts, 50).toFixed(0)} ms, spread p99 ${percentile(spreads, 99).toFixed(1)} ms, ${lost} lost, ${duplicated} duplicated`;
+    `p50 ${percentile(latencies, 50).toFixed(0)} / p99 ${p99.toFixed(0)} ms, send → first listener p50 ${percentile(firsts, 50).toFixed(0)} ms, spread p99 ${percentile(spreads, 99).toFixed(1)} ms, ${lost} lost, ${duplicated} duplicated; ` +
+    `CPU per message, every process of the bench: ${describeCpuPerUnit(cpu, total, 'message', availableParallelism())}`;
   console.error(`bench: B7 ${summary}`);
-  return { rate: p.rate, total, p50: percentile(latencies, 50), p99, firstP50: percentile(firsts, 50), spreadP99: percentile(spreads, 99), lost, duplicated, holds, summary };
+  return { rate: p.rate, total, p50: percentile(latencies, 50), p99, firstP50: percentile(firsts, 50), spreadP99: percentile(spreads, 99), lost, duplicated, holds, summary, cpuPerMessage };
 }
 
 async function retried<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {

@@ -1,5 +1,7 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { adminDocId } from './entityIds';
+import { addToAdministratorRoster, administratorRoster } from './administratorRosters';
+import { findByIds } from './lookupsById';
 
 const administratorSchema = new Schema(
   {
@@ -31,7 +33,11 @@ export async function findAdministrator(networkId: string, adminId: string): Pro
 
 /** The network's active administrators (support rooms, notifications). */
 export async function activeAdministrators(networkId: string): Promise<AdministratorDoc[]> {
-  return AdministratorModel.find({ networkId, status: 'active' }).lean<AdministratorDoc[]>();
+  const ids = await administratorRoster(networkId);
+  if (ids.length === 0) return [];
+  const admins = await findByIds<AdministratorDoc & { _id: string }>(AdministratorModel, ids.map((id) => adminDocId(networkId, id)));
+  // In roster order (the order they were first synced), the active ones.
+  return ids.flatMap((id) => admins.get(adminDocId(networkId, id)) ?? []).filter((a) => a.status === 'active');
 }
 
 /** Creates or updates (and reactivates) an administrator from the host platform; a new version each time. */
@@ -56,6 +62,7 @@ export async function upsertAdministrator(
     },
     { upsert: true, returnDocument: 'after' },
   ).lean<AdministratorDoc>();
+  await addToAdministratorRoster(networkId, adminId);
   return admin!;
 }
 

@@ -1,5 +1,6 @@
 import { AdminNotificationModel, WebhookDeliveryModel } from './adminNotifications';
 import { AdministratorModel } from './administrators';
+import { AdministratorRosterModel } from './administratorRosters';
 import { AppservicePingModel } from './appservicePings';
 import { AppserviceTransactionModel, ProcessedEventModel } from './appserviceTransactions';
 import { AttachmentModel, AttachmentSendModel } from './attachments';
@@ -40,6 +41,7 @@ export const COLLECTIONS = [
   ChatSuspensionModel,
   ReportModel,
   AdministratorModel,
+  AdministratorRosterModel,
   FeedPostModel,
   BookingModel,
   ConversationModel,

@@ -3,7 +3,7 @@ import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import { decodeCursor, encodeCursor } from './pageCursor';
 import { displayBody, relationOf } from './messageRelations';
-import { AdministratorModel, NetworkModel, AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from '../../store';
+import { activeAdministrators, NetworkModel, AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from '../../store';
 
 /**
  * Rule 9: a new message from a customer in a support conversation notifies the network's
@@ -52,7 +52,7 @@ export async function recordSupportMessageNotification(
   if (conversation.networkId !== sender.networkId || !conversation.customerIds.includes(sender.id)) return [];
   const [network, admins] = await Promise.all([
     NetworkModel.findById(conversation.networkId).lean(),
-    AdministratorModel.find({ networkId: conversation.networkId, status: 'active' }).lean(),
+    activeAdministrators(conversation.networkId),
   ]);
   if (!network) return [];
   // A reply's quoted fallback is not its text.
@@ -205,7 +205,7 @@ export async function recordReportNotification(report: {
 }): Promise<void> {
   const [network, admins] = await Promise.all([
     NetworkModel.findById(report.networkId).lean(),
-    AdministratorModel.find({ networkId: report.networkId, status: 'active' }).lean(),
+    activeAdministrators(report.networkId),
   ]);
   if (!network) return;
   const inAppAdmins = network.notifications?.inApp === false ? [] : admins.filter((a) => a.notifications?.inApp !== false);

@@ -307,6 +307,19 @@ describe('web client in a real browser', () => {
     }
   });
 
+  test('a window narrowed past the breakpoint keeps the open conversation: its draft stays, and it widens back the same', async () => {
+    const chatId = await chatOf('alice', 'bob');
+    const alice = await open('alice', 'customer', `/chats/${chatId}`, { width: 1200, height: 800 });
+    const composer = alice.page.getByLabel('Message', { exact: true });
+    await composer.fill('a draft that must survive');
+    await alice.page.setViewportSize({ width: 375, height: 800 });
+    await alice.page.getByRole('link', { name: 'Back to chats' }).waitFor();
+    expect(await composer.inputValue()).toBe('a draft that must survive');
+    await alice.page.setViewportSize({ width: 1200, height: 800 });
+    await alice.page.getByRole('link', { name: 'Back to chats' }).waitFor({ state: 'detached' });
+    expect(await composer.inputValue()).toBe('a draft that must survive');
+  });
+
   test('keyboard only: the message menu opens, moves with arrows and closes with Escape, focus back on its button', async () => {
     const chatId = await chatOf('alice', 'bob');
     await s.api('POST', `/v1/chats/${chatId}/messages`, n.customer('alice'), { txnId: 'web-keys-1', body: 'Keyboard check' });

@@ -77,6 +77,22 @@ describe('numbered data migrations', () => {
     await db.collection('administrators').deleteMany({ networkId: net });
   });
 
+  test('0004 lists every administrator of a network in its roster, once', async () => {
+    const db = rawDatabase();
+    const net = uniqueId('mig0004');
+    const admins = db.collection('administrators');
+    await admins.insertMany([
+      { _id: `${net}-ada` as never, networkId: net, adminId: 'ada', status: 'active' },
+      { _id: `${net}-bo` as never, networkId: net, adminId: 'bo', status: 'removed' },
+    ]);
+    const m0004 = MIGRATIONS.find((m) => m.id === '0004')!;
+    await m0004.up(db);
+    await m0004.up(db); // idempotent
+    expect(await db.collection('administrator_rosters').findOne({ _id: net as never })).toEqual({ _id: net, adminIds: ['ada', 'bo'] });
+    await admins.deleteMany({ networkId: net });
+    await db.collection('administrator_rosters').deleteOne({ _id: net as never });
+  });
+
   test('0003 gathers each message\'s reactions into its set once, in the order they were made', async () => {
     const db = rawDatabase();
     const id = uniqueId('mig0003');

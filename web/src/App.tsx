@@ -80,24 +80,24 @@ export function App() {
   } else if (route.screen === 'notifications' && admin) {
     screen = <Notifications />;
   } else if (route.screen === 'conversation' && route.chatId) {
-    screen = wide ? (
-      <div class="cwc-split">
-        <ChatList activeChatId={route.chatId} />
-        <Conversation chatId={route.chatId} showBack={false} />
+    // One tree at both widths (the list beside it only when wide): crossing the breakpoint (a phone
+    // turned, a window resized) keeps the conversation mounted, with its draft, scroll and focus.
+    screen = (
+      <div class={wide ? 'cwc-split' : 'cwc-single'}>
+        {wide ? <ChatList activeChatId={route.chatId} /> : null}
+        <Conversation chatId={route.chatId} showBack={!wide} />
       </div>
-    ) : (
-      <Conversation chatId={route.chatId} showBack />
     );
   } else {
-    screen = wide ? (
-      <div class="cwc-split">
+    screen = (
+      <div class={wide ? 'cwc-split' : 'cwc-single'}>
         <ChatList />
-        <div class="cwc-placeholder">
-          <p class="cwc-muted">Choose a conversation.</p>
-        </div>
+        {wide ? (
+          <div class="cwc-placeholder">
+            <p class="cwc-muted">Choose a conversation.</p>
+          </div>
+        ) : null}
       </div>
-    ) : (
-      <ChatList />
     );
   }
 
