@@ -16,10 +16,13 @@ const READERS = 20;
  * through Mailpit's API, each carrying its window's Message-ID), no reader receives one.
  *
  * A kill before a message's final "." leaves the window `sending` and it is sent again (nothing
- * was delivered); only a kill between that "." and recording the server's answer leaves it
- * `uncertain` (not resent: at most once, README "Notifications"). Such windows are counted, not
- * hidden, and fail the run; so does a send that never passed its commit point. The counts include
- * how long the uncertain moment lasted per email (committing -> sent), measured.
+ * was delivered); a kill between that "." and recording the server's answer leaves it
+ * `committing`, and the retry settles it (README "Notifications"): by the 250 recorded in Redis,
+ * or by asking Mailpit by Message-ID (the local stack sets SMTP_DELIVERY_LOOKUP_URL): there, sent;
+ * not there, sent again. Every window found `committing` is counted by how it was settled; one
+ * left `uncertain` (nobody could tell: not resent) fails the run, and so does a send that never
+ * passed its commit point. The counts include how long the uncertain moment lasted per email
+ * (committing -> sent), measured.
  */
 export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promise<ScenarioResult> {
   const mailpit = b.stack.mail;
@@ -60,8 +63,10 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
 
   const settled: EmailDigestStatus[] = ['sent', 'nothing', 'uncertain', 'failed'];
   await eventually('every window settled', async () => (await EmailDigestModel.countDocuments({ networkId: net.net, status: { $nin: settled } })) === 0, 300000, 500);
-  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1, attempts: 1, emailMessageId: 1, sendingAt: 1, committingAt: 1, sentAt: 1, uncertainMs: 1 }).lean();
+  const windows = await EmailDigestModel.find({ networkId: net.net }).select({ personId: 1, status: 1, attempts: 1, emailMessageId: 1, sendingAt: 1, committingAt: 1, sentAt: 1, uncertainMs: 1, committingResolvedBy: 1 }).lean();
   const statusCount = (s: string) => windows.filter((w) => w.status === s).length;
+  // Windows a retry found `committing` (the answer to their final "." not recorded), by how they were settled.
+  const resolvedBy = (how: string) => windows.filter((w) => w.committingResolvedBy === how).length;
 
   // What arrived, per address.
   const received = new Map<string, number>();
@@ -105,7 +110,7 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
   if (twice > 0) problems.push(`${twice} people received more than one email for their window`);
   if (readersEmailed > 0) problems.push(`${readersEmailed} people who had read their conversation received an email`);
   if (none > 0) problems.push(`${none} unread people received no email (${uncertain} windows uncertain: their SMTP exchange was cut by the kill)`);
-  if (uncertain > 0) problems.push(`${uncertain} windows uncertain (the kill fell between a final "." and recording the answer)`);
+  if (uncertain > 0) problems.push(`${uncertain} windows uncertain (the kill fell between a final "." and recording the answer, and the delivery lookup could not settle it)`);
   if (statusCount('failed') > 0) problems.push(`${statusCount('failed')} windows failed`);
   if (foreignIds > 0) problems.push(`${foreignIds} people received an email whose Message-ID is not their window's`);
   const uncommitted = sent.filter((w) => !w.committingAt).length;
@@ -126,6 +131,12 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
       windowsSent: statusCount('sent'),
       windowsNothing: statusCount('nothing'),
       windowsUncertain: uncertain,
+      // Found `committing` by a retry, settled by: the 250 in Redis / the lookup finding the email / the lookup not finding it (sent again) / nobody (uncertain).
+      committingFound: windows.filter((w) => w.committingResolvedBy).length,
+      committingSettledByRecorded250: resolvedBy('accepted-record'),
+      committingSettledByLookupFound: resolvedBy('lookup-accepted'),
+      committingSettledByLookupAbsentResent: resolvedBy('lookup-absent'),
+      committingLeftUncertain: resolvedBy('uncertain'),
       mailpitMessages: [...received.values()].reduce((a, n) => a + n, 0),
       // Tried more than once: taken over after the kill, or retried after Mailpit's restart.
       windowsRetried: windows.filter((w) => (w.attempts ?? 0) > 1).length,
