@@ -93,7 +93,11 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
     log.warn({ digestId: job.data.digestId, attempts: job.attemptsMade, final, err: err.message }, 'notification email failed');
-    if (final) void EmailDigestModel.updateOne({ _id: job.data.digestId, status: { $in: ['closing', 'sending'] } }, { $set: { status: 'failed' } }).catch(() => undefined);
+    if (final) {
+      void EmailDigestModel.updateOne({ _id: job.data.digestId, status: { $in: ['closing', 'sending'] } }, { $set: { status: 'failed' } }).catch(() => undefined);
+      // Past its final "." and never settled: the server may have it, so not again (at most once).
+      void EmailDigestModel.updateOne({ _id: job.data.digestId, status: 'committing' }, { $set: { status: 'uncertain', committingResolvedBy: 'uncertain' } }).catch(() => undefined);
+    }
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'email digest worker error'));
   await worker.waitUntilReady();
