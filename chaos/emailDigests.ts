@@ -11,8 +11,8 @@ const READERS = 20;
 
 /**
  * R9: 200 people with an unread direct message each (20 of them read it before it is due); the
- * worker (its own process) is SIGKILLed during the digest run and Mailpit is restarted once during
- * it. Every unread person receives exactly one email for their window (counted per recipient
+ * worker (its own process) is SIGKILLed twice during the digest run (when Mailpit holds 30 emails,
+ * and again the moment a window is seen `committing`) and Mailpit is restarted once during it. Every unread person receives exactly one email for their window (counted per recipient
  * through Mailpit's API, each carrying its window's Message-ID), no reader receives one.
  *
  * A kill before a message's final "." leaves the window `sending` and it is sent again (nothing
@@ -55,6 +55,22 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
   await eventually('the first emails', async () => (await mailCount()) - before >= 30, 120000, 20);
   const killedAfter = (await mailCount()) - before;
   await worker.kill();
+  await new Promise((r) => setTimeout(r, 500));
+  const restartedAt = new Date();
+  await worker.start();
+  // A second kill aimed at the uncertain moment itself: as soon as a window of this run is seen
+  // `committing` (its final "." due or written, the server's answer not recorded yet).
+  const committingAtKill = await eventually(
+    'a window committing',
+    async () => {
+      const n = await EmailDigestModel.countDocuments({ networkId: net.net, status: 'committing', committingAt: { $gt: restartedAt } });
+      return n > 0 && n;
+    },
+    120000,
+    1,
+  );
+  await worker.kill();
+  const secondKillAfter = (await mailCount()) - before;
   await new Promise((r) => setTimeout(r, 500));
   await worker.start();
   await eventually('more emails', async () => (await mailCount()) - before >= 90, 120000, 20);
@@ -123,6 +139,9 @@ export async function emailDigests(b: BenchStack, worker: ServiceProcess): Promi
       people: PEOPLE,
       readMeanwhile: READERS,
       killedAfterEmails: killedAfter,
+      // The second kill: emails in Mailpit then, windows seen committing just before it.
+      killedAgainAfterEmails: secondKillAfter,
+      committingAtSecondKill: committingAtKill,
       mailpitRestartedAfterEmails: restartedAfter,
       emailedOnce: once,
       emailedTwice: twice,
