@@ -93,6 +93,28 @@ const envSchema = z
           .optional(),
       )
       .describe('Email notifications: the SMTP server, e.g. smtp://user:pass@mail.example.org:587 or smtps://...:465. Unset: no email is sent. Secret'),
+    SMTP_DELIVERY_LOOKUP_URL: optionalString
+      .pipe(
+        z
+          .string()
+          .refine((v) => {
+            try {
+              const u = new URL(v);
+              return (u.protocol === 'mailpit+http:' || u.protocol === 'mailpit+https:') && u.hostname !== '';
+            } catch {
+              return false;
+            }
+          }, 'a mailpit+http:// or mailpit+https:// URL of Mailpit\'s web UI and API, e.g. mailpit+http://127.0.0.1:8025')
+          .optional(),
+      )
+      .describe('Where the email worker asks whether the mail server accepted a message whose answer it never recorded (a crash between the final "." and the 250), by Message-ID; only Mailpit\'s API (mailpit+http://host:port) so far. Unset: such an email is not resent (at most once, window uncertain). Secret when it carries a password'),
+    SMTP_DELIVERY_LOOKUP_SETTLE_SECONDS: z
+      .coerce.number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe('How long after a message\'s final "." the delivery lookup\'s "not there" is believed (a "." in flight may still be taken); the email is then sent again'),
     EMAIL_FROM: z.string().default('Coworking chat <notifications@localhost>').describe('The default sender of notification emails; a network\'s name is put in front of it per network'),
     EMAIL_LINK_SECRET: optionalString.describe('HMAC key of the one-click unsubscribe links (at least 32 characters); required with SMTP_URL. Secret'),
     EMAIL_LINK_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(60).describe('How long an unsubscribe link stays valid'),
@@ -162,7 +184,7 @@ export interface Config {
   live: { heartbeatMs: number; maxStreamsPerCaller: number };
   webClient: { devLogin: boolean; frameAncestors: string; allowedOrigins: string[] };
   /** Email notifications; smtpUrl undefined: none are sent. */
-  email: { smtpUrl?: string; from: string; linkSecret?: string; linkTtlDays: number; webClientUrl: string; portalPublicUrl: string; delayUnitMs: number };
+  email: { smtpUrl?: string; deliveryLookupUrl?: string; deliveryLookupSettleSeconds: number; from: string; linkSecret?: string; linkTtlDays: number; webClientUrl: string; portalPublicUrl: string; delayUnitMs: number };
 }
 
 export class ConfigError extends Error {
@@ -218,6 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webClient: { devLogin: e.WEB_CLIENT_DEV_LOGIN === 'true' && e.NODE_ENV !== 'production', frameAncestors: e.WEB_CLIENT_FRAME_ANCESTORS.trim() || "'self'", allowedOrigins: e.WEB_CLIENT_ALLOWED_ORIGINS.split(/\s+/).filter(Boolean) },
     email: {
       smtpUrl: e.SMTP_URL,
+      deliveryLookupUrl: e.SMTP_DELIVERY_LOOKUP_URL,
+      deliveryLookupSettleSeconds: e.SMTP_DELIVERY_LOOKUP_SETTLE_SECONDS,
       from: e.EMAIL_FROM,
       linkSecret: e.EMAIL_LINK_SECRET,
       linkTtlDays: e.EMAIL_LINK_TTL_DAYS,

@@ -75,6 +75,12 @@ export const metrics = {
   }),
   emailsSent: new Counter({ name: 'chat_emails_sent_total', help: 'Notification emails accepted by the SMTP server', registers }),
   emailsFailed: new Counter({ name: 'chat_emails_failed_total', help: 'Notification email attempts the SMTP server refused or did not answer (retried)', registers }),
+  emailDeliveryLookups: new Counter({
+    name: 'chat_email_delivery_lookups_total',
+    help: 'Asking the mail provider whether it accepted an email whose answer was never recorded: accepted, absent (sent again), failed (retried)',
+    labelNames: ['outcome'] as const,
+    registers,
+  }),
 };
 
 /** Every metric family name this project defines (besides the process defaults and BullMQ's). */

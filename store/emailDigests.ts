@@ -11,7 +11,9 @@ import mongoose, { Schema, type InferSchemaType } from 'mongoose';
  *   sending found again (the worker died before the message's final "."): nothing can have been
  *     delivered (an SMTP server delivers only a message ended by "."), computed and sent again
  *   committing found again (the worker died after the final "." was due): sent if the server's
- *     250 was recorded in Redis by then; otherwise the one case nobody can decide: uncertain, not resent
+ *     250 was recorded in Redis by then; otherwise the mail provider is asked by Message-ID
+ *     (provisioning/jobs/smtpDeliveryLookup.ts): sent if it has it, sent again if not; with no
+ *     lookup configured (or it unreachable on the last attempt) uncertain, not resent
  */
 export const EMAIL_DIGEST_STATUSES = ['pending', 'queued', 'closing', 'sending', 'committing', 'sent', 'nothing', 'uncertain', 'failed'] as const;
 export type EmailDigestStatus = (typeof EMAIL_DIGEST_STATUSES)[number];
@@ -50,6 +52,12 @@ const emailDigestSchema = new Schema(
     uncertainMs: { type: Number },
     /** The Message-ID (stable per window, recorded with the intent to send, before the SMTP exchange) of the email sent, and how many conversations and messages it listed. */
     emailMessageId: { type: String },
+    /**
+     * How a retry settled the window after finding it `committing` (the answer to its final "."
+     * never recorded): `accepted-record` (the 250 was in Redis), `lookup-accepted` (the provider had
+     * the message), `lookup-absent` (it had not: sent again), `uncertain` (nobody could tell).
+     */
+    committingResolvedBy: { type: String, enum: ['accepted-record', 'lookup-accepted', 'lookup-absent', 'uncertain'] },
     listedChats: { type: Number },
     listedMessages: { type: Number },
   },

@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import { atMost, metrics, type Config, type Logger } from '../../runtime';
@@ -19,6 +19,7 @@ import { closeWorker } from '../workerShutdown';
 import { composeDigestEmail, messageText, MESSAGES_PER_CHAT, type DigestChat } from './digestEmail';
 import { signUnsubscribeToken } from '../unsubscribeLinks';
 import { createMailTransport, sendWithCommitPoint, serverRefused } from './smtpCommitPoint';
+import { createDeliveryLookup, type SmtpDeliveryLookup } from './smtpDeliveryLookup';
 
 export { createMailTransport };
 
@@ -37,11 +38,15 @@ export { createMailTransport };
  * the message's final "." of DATA (smtpCommitPoint.ts); `sent` after the server's 250. A retry that
  * finds `closing` or `sending` computes and sends again: the server cannot have delivered a
  * message whose "." it never got (RFC 5321 §3.8). One that finds `committing` (the worker died
- * between that "." and recording the answer, one round trip plus one write) cannot know whether
- * the server took it, and marks the window `uncertain` rather than risk a second email. An SMTP
- * error before the commit point, or a reply refusing the message after it, puts the window back
- * to `closing` and BullMQ retries with backoff; a connection lost after the commit point without
- * an answer is `uncertain` too.
+ * between that "." and recording the answer, one round trip plus one write) and no 250 recorded
+ * in Redis asks the mail provider by Message-ID (smtpDeliveryLookup.ts, SMTP_DELIVERY_LOOKUP_URL):
+ * it has the message: `sent`; it has not (and the "." is older than the settle time, so none is
+ * in flight): sent again, same Message-ID; it cannot answer: the job fails and BullMQ retries,
+ * `uncertain` only on the last attempt. A connection lost after the commit point without an
+ * answer is settled the same way, by the retry. With no lookup configured the window is marked
+ * `uncertain` rather than risk a second email (at most once). An SMTP error before the commit
+ * point, or a reply refusing the message after it, puts the window back to `closing` and BullMQ
+ * retries with backoff.
  */
 
 export const EMAIL_DIGEST_QUEUE = 'email-digest';
@@ -73,9 +78,11 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
     return null;
   }
   const transport = createMailTransport(smtpUrl);
+  const lookup = createDeliveryLookup(config.email.deliveryLookupUrl);
+  if (!lookup) log.info('SMTP_DELIVERY_LOOKUP_URL is not set: an email whose answer a crash lost is not resent (at most once)');
   const queue = new Queue<DigestJob>(EMAIL_DIGEST_QUEUE, { connection, defaultJobOptions: JOB_OPTIONS });
   queue.on('error', () => undefined);
-  const worker = new Worker<DigestJob>(EMAIL_DIGEST_QUEUE, (job) => processDigest(job, { config, transport, log, redis: connection }), {
+  const worker = new Worker<DigestJob>(EMAIL_DIGEST_QUEUE, (job, token) => processDigest(job, token, { config, transport, log, redis: connection, lookup }), {
     connection,
     concurrency: SEND_CONCURRENCY,
     lockDuration: config.jobs.lockSeconds * 1000,
@@ -86,7 +93,11 @@ export async function startEmailDigests(connection: Redis, log: Logger, config: 
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1);
     log.warn({ digestId: job.data.digestId, attempts: job.attemptsMade, final, err: err.message }, 'notification email failed');
-    if (final) void EmailDigestModel.updateOne({ _id: job.data.digestId, status: { $in: ['closing', 'sending'] } }, { $set: { status: 'failed' } }).catch(() => undefined);
+    if (final) {
+      void EmailDigestModel.updateOne({ _id: job.data.digestId, status: { $in: ['closing', 'sending'] } }, { $set: { status: 'failed' } }).catch(() => undefined);
+      // Past its final "." and never settled: the server may have it, so not again (at most once).
+      void EmailDigestModel.updateOne({ _id: job.data.digestId, status: 'committing' }, { $set: { status: 'uncertain', committingResolvedBy: 'uncertain' } }).catch(() => undefined);
+    }
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'email digest worker error'));
   await worker.waitUntilReady();
@@ -141,24 +152,30 @@ type Outcome = { skipped: string } | { nothing: true } | { sent: string };
 const ackKey = (digestId: string) => `email-digest:accepted:${digestId}`;
 const ACK_TTL_SECONDS = 30 * 24 * 3600;
 
-async function processDigest(job: Job<DigestJob>, deps: { config: Config; transport: Transporter; log: Logger; redis: Redis }): Promise<Outcome> {
+interface DigestDeps {
+  config: Config;
+  transport: Transporter;
+  log: Logger;
+  redis: Redis;
+  lookup: SmtpDeliveryLookup | null;
+}
+
+/** This attempt is the job's last: nothing retries after it. */
+const lastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+async function processDigest(job: Job<DigestJob>, token: string | undefined, deps: DigestDeps): Promise<Outcome> {
   const { config } = deps;
   const digest = await EmailDigestModel.findById(job.data.digestId).lean<EmailDigestDoc>();
   if (!digest) return { skipped: 'unknown window' };
+  let sendAgain = false;
   if (digest.status === 'committing') {
-    const accepted = await deps.redis.get(ackKey(digest._id));
-    if (accepted) {
-      // The previous attempt died after the server's 250 was recorded in Redis: it was sent.
-      await EmailDigestModel.updateOne({ _id: digest._id, status: 'committing' }, { $set: { status: 'sent', sentAt: new Date(), emailMessageId: accepted }, $unset: { lastError: 1 } });
-      return { sent: accepted };
-    }
-    // The previous attempt died between the final "." and recording the answer: at most once, so not again.
-    await EmailDigestModel.updateOne({ _id: digest._id, status: 'committing' }, { $set: { status: 'uncertain' } });
-    deps.log.warn({ digestId: digest._id }, 'notification email may or may not have been sent (worker died awaiting the server\'s answer to the message); not sent again');
-    return { skipped: 'uncertain' };
+    const settled = await settleCommitting(job, token, digest, deps);
+    if (settled) return settled;
+    // The provider has no such message, and no "." of it can be in flight any more: the server never took it.
+    sendAgain = true;
   }
   // `sending`: the previous attempt died before its final ".", so the server delivered nothing.
-  if (!(['queued', 'closing', 'pending', 'sending'] as string[]).includes(digest.status)) return { skipped: digest.status };
+  if (!sendAgain && !(['queued', 'closing', 'pending', 'sending'] as string[]).includes(digest.status)) return { skipped: digest.status };
   // Closed from here on: a message arriving now opens the person's next window.
   const closedAt = digest.closedAt ? new Date(digest.closedAt) : new Date();
   // Every attempt counts (a retry after an SMTP error or a crash too).
@@ -185,8 +202,13 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
     metrics.emailsFailed.inc();
     const lastError = (err as Error).message.slice(0, 500);
     if ((err as { committed?: boolean }).committed && !serverRefused(err)) {
-      // The "." was sent, no answer came (connection lost, timeout): the server may have it.
-      await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'uncertain', lastError } });
+      // The "." was sent, no answer came (connection lost, timeout): the server may have it. The
+      // window stays `committing`: the retry asks the provider (settleCommitting).
+      if (deps.lookup && !lastAttempt(job)) {
+        await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { lastError } });
+        throw err;
+      }
+      await EmailDigestModel.updateOne({ _id: digest._id }, { $set: { status: 'uncertain', committingResolvedBy: 'uncertain', lastError } });
       deps.log.warn({ digestId: digest._id, err: lastError }, 'notification email may or may not have been sent (no answer to the message); not sent again');
       return { skipped: 'uncertain' };
     }
@@ -199,6 +221,57 @@ async function processDigest(job: Job<DigestJob>, deps: { config: Config; transp
     { $set: { status: 'sent', sentAt: new Date(), uncertainMs, emailMessageId: email.message.messageId, listedChats: email.chats, listedMessages: email.messages }, $unset: { lastError: 1 } },
   );
   return { sent: email.message.messageId };
+}
+
+/**
+ * A window found `committing`: the previous attempt passed the message's final "." and its answer
+ * was not recorded on the window. Settled when the answer is known (the window is `sent` or
+ * `uncertain`); null: the server never took the message, send it again.
+ */
+async function settleCommitting(job: Job<DigestJob>, token: string | undefined, digest: EmailDigestDoc, deps: DigestDeps): Promise<Outcome | null> {
+  const committing = { _id: digest._id, status: 'committing' as const };
+  const accepted = await deps.redis.get(ackKey(digest._id));
+  if (accepted) {
+    // The previous attempt died after the server's 250 was recorded in Redis: it was sent.
+    await EmailDigestModel.updateOne(committing, { $set: { status: 'sent', sentAt: new Date(), emailMessageId: accepted, committingResolvedBy: 'accepted-record' }, $unset: { lastError: 1 } });
+    return { sent: accepted };
+  }
+  const uncertain = async (why: string) => {
+    await EmailDigestModel.updateOne(committing, { $set: { status: 'uncertain', committingResolvedBy: 'uncertain' } });
+    deps.log.warn({ digestId: digest._id }, `notification email may or may not have been sent (${why}); not sent again`);
+    return { skipped: 'uncertain' };
+  };
+  // No way to ask: at most once, so not again.
+  if (!deps.lookup) return uncertain("the worker died awaiting the server's answer to the message");
+  const messageId = digest.emailMessageId;
+  if (!messageId) return uncertain('no Message-ID recorded');
+  let answer;
+  try {
+    answer = await deps.lookup.find(messageId);
+  } catch (err) {
+    metrics.emailDeliveryLookups.inc({ outcome: 'failed' });
+    // Provider down: ask again later (BullMQ's backoff); only the last attempt gives up.
+    if (lastAttempt(job)) return uncertain(`${deps.lookup.describe} could not be asked on the last attempt: ${(err as Error).message}`);
+    await EmailDigestModel.updateOne(committing, { $set: { lastError: `delivery lookup: ${(err as Error).message}`.slice(0, 500) } });
+    throw err;
+  }
+  if (answer === 'accepted') {
+    metrics.emailDeliveryLookups.inc({ outcome: 'accepted' });
+    await EmailDigestModel.updateOne(committing, { $set: { status: 'sent', sentAt: new Date(), emailMessageId: messageId, committingResolvedBy: 'lookup-accepted' }, $unset: { lastError: 1 } });
+    deps.log.info({ digestId: digest._id }, `notification email found at ${deps.lookup.describe}: sent`);
+    return { sent: messageId };
+  }
+  // Absent. A "." written just now may still be on its way or being stored: believed once the
+  // settle time has passed since the commit point; until then the job waits (not an attempt).
+  const trustedAt = (digest.committingAt ? new Date(digest.committingAt).getTime() : 0) + deps.config.email.deliveryLookupSettleSeconds * 1000;
+  if (Date.now() < trustedAt && token) {
+    await job.moveToDelayed(trustedAt, token);
+    throw new DelayedError();
+  }
+  metrics.emailDeliveryLookups.inc({ outcome: 'absent' });
+  await EmailDigestModel.updateOne(committing, { $set: { committingResolvedBy: 'lookup-absent' } });
+  deps.log.info({ digestId: digest._id }, `notification email not at ${deps.lookup.describe}: sent again`);
+  return null;
 }
 
 /** The email of a closed window, or why there is none (nothing unread or wanted any more). */

@@ -202,7 +202,8 @@ function serviceEnv(s: {
     SYNAPSE_REGISTRATION_SHARED_SECRET_PATH: synapse.registrationSharedSecretPath,
     // Email notifications (README "Notifications"): Mailpit unless SMTP_URL is set.
     SMTP_URL: mail.smtpUrl,
-    ...(mail.webUrl ? { MAILPIT_URL: mail.webUrl } : {}),
+    // The embedded Mailpit also answers whether it took a message (provisioning/jobs/smtpDeliveryLookup.ts).
+    ...(mail.webUrl ? { MAILPIT_URL: mail.webUrl, SMTP_DELIVERY_LOOKUP_URL: `mailpit+${mail.webUrl}` } : {}),
     EMAIL_FROM: process.env.EMAIL_FROM ?? 'Coworking chat <notifications@localhost>',
     EMAIL_LINK_SECRET: randomBytes(32).toString('base64url'),
     WEB_CLIENT_URL: process.env.WEB_CLIENT_URL ?? s.webClientUrl,

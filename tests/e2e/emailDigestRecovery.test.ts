@@ -10,8 +10,10 @@ import { createNetwork, type NetworkFixture } from './networkFixture';
  * What a retry decides about a window a dead worker left behind (README "Notifications", the
  * table): `sending` (died before the message's final ".") is sent again, once; `committing` with
  * the server's 250 recorded in Redis is sent, no second email; `committing` without it is
- * uncertain, no email. The windows are real (a message each, real Synapse and Mailpit); the crash
- * is simulated by setting the status a dead attempt leaves, then the delayed job is run now.
+ * uncertain, no email, when no delivery lookup is configured (SMTP_DELIVERY_LOOKUP_URL unset: at
+ * most once; with one, emailDeliveryLookup.test.ts). The windows are real (a message each, real
+ * Synapse and Mailpit); the crash is simulated by setting the status a dead attempt leaves, then
+ * the delayed job is run now.
  */
 describe('email windows left behind by a dead worker', () => {
   let s: TestServices;
@@ -21,7 +23,8 @@ describe('email windows left behind by a dead worker', () => {
   const address = (who: string) => `${who}.${n.net}@recovery.test`;
 
   beforeAll(async () => {
-    s = await startServices({ EMAIL_DELAY_UNIT_MS: '500' });
+    // No delivery lookup: the at-most-once fallback.
+    s = await startServices({ EMAIL_DELAY_UNIT_MS: '500', SMTP_DELIVERY_LOOKUP_URL: '' });
     n = await createNetwork(s, { customers: { sam: { displayName: 'Sam' }, ann: { displayName: 'Ann' }, ben: { displayName: 'Ben' }, cat: { displayName: 'Cat' } } });
     for (const who of ['ann', 'ben', 'cat']) {
       expect((await s.api('PUT', `/v1/networks/${n.net}/customers/${who}`, n.service, { kind: 'member', displayName: who, email: address(who) })).status).toBe(200);
@@ -63,8 +66,12 @@ describe('email windows left behind by a dead worker', () => {
       return got.length > 0 && got;
     });
     expect(annMail).toHaveLength(1);
-    expect((await settled('ben', 'sent')).emailMessageId).toBe(`<${windows.ben}@recovery.test>`);
-    expect((await settled('cat', 'uncertain')).attempts).toBe(1);
+    const ben = await settled('ben', 'sent');
+    expect(ben.emailMessageId).toBe(`<${windows.ben}@recovery.test>`);
+    expect(ben.committingResolvedBy).toBe('accepted-record');
+    const cat = await settled('cat', 'uncertain');
+    expect(cat.attempts).toBe(1);
+    expect(cat.committingResolvedBy).toBe('uncertain');
     // Ben's was taken by the server before the crash, cat's may have been: neither is sent (again).
     expect(await mailTo(address('ben'))).toHaveLength(0);
     expect(await mailTo(address('cat'))).toHaveLength(0);

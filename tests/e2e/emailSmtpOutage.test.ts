@@ -18,7 +18,7 @@ describe('email notifications while the SMTP server is down', () => {
 
   beforeAll(async () => {
     mail = await startMailpit({ dataDir: mkdtempSync(join(process.env.TEST_DATA_DIR ?? '/tmp', 'smtp-outage-')) });
-    s = await startServices({ SMTP_URL: mail.smtpUrl, EMAIL_DELAY_UNIT_MS: '300' });
+    s = await startServices({ SMTP_URL: mail.smtpUrl, SMTP_DELIVERY_LOOKUP_URL: `mailpit+${mail.webUrl}`, EMAIL_DELAY_UNIT_MS: '300' });
     n = await createNetwork(s, { customers: { ann: { displayName: 'Ann Arnesen' }, ben: { displayName: 'Ben Berg' } } });
     await s.api('PUT', `/v1/networks/${n.net}/customers/ann`, n.service, { kind: 'member', displayName: 'Ann Arnesen', email: `ann.${n.net}@example.test` });
     await s.api('PATCH', '/v1/me/notification-settings', n.customer('ann'), { email: { delayMinutes: 1 } });
