@@ -3,6 +3,7 @@ import {
   COMMUNITY_VISIBILITIES,
   chatListPage,
   customerSearchPage,
+  findParticipant,
   markNotificationsRead,
   notificationsPage,
   participantsOf,
@@ -10,7 +11,7 @@ import {
 } from '../../appservice';
 import { announceFeatures, toggleChats } from '../../provisioning';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
-import { findAdministrator, findNetwork, updateNetworkSettings } from '../../store';
+import { findNetwork, updateNetworkSettings } from '../../store';
 import { chatListSchema, chatWithParticipantsSchema, customerSearchSchema, notificationPageSchema, settingsSchema, unreadCountSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
@@ -29,7 +30,8 @@ export function adminRoutes(deps: PortalDeps) {
 
   /** The caller must be an active administrator of the network (a token alone is not enough). */
   async function requireAdmin(nid: string, adminId: string): Promise<void> {
-    const admin = await findAdministrator(nid, adminId);
+    // The same read as the route table's status check of this request (runtime/requestMemo): no second round trip.
+    const admin = await findParticipant({ kind: 'admin', networkId: nid, id: adminId });
     if (admin?.status !== 'active') {
       throw new ForbiddenError('not an active administrator of this network');
     }
@@ -143,8 +145,7 @@ export function adminRoutes(deps: PortalDeps) {
       params: networkParams,
       query: pageQuery,
       handler: async ({ params, query, caller }) => {
-        await requireAdmin(params.nid, caller.sub);
-        await conversations.assertChatsEnabled(params.nid);
+        await Promise.all([requireAdmin(params.nid, caller.sub), conversations.assertChatsEnabled(params.nid)]);
         return chatListView(await chatListPage(deps.services.readMarkers, actorOf(caller), { kind: 'support_inbox', networkId: params.nid }, query));
       },
     }),

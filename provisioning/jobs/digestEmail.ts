@@ -42,7 +42,7 @@ export function composeDigestEmail(opts: { networkName: string; chats: DigestCha
     '',
   ].join('\n');
   const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>${esc(subject)}</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(subject)}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;background:#f6f8fa;margin:0;padding:24px">
 <div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:24px">
 <p style="margin-top:0">You have <strong>${esc(plural(total, 'unread message'))}</strong> on ${esc(opts.networkName)}.</p>
