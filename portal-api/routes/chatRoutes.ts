@@ -118,6 +118,8 @@ export function chatRoutes(deps: PortalDeps) {
       summary: 'Messages, newest first; redacted ones are gone',
       roles: ['customer', 'admin'],
       params: chatParams,
+      // As for a send: the chats switch is read beside the limiter and status checks.
+      prefetch: (caller) => caller.networkId && prefetchNetwork(caller.networkId),
       query: z.object({
         from: z.string().min(1).max(512).optional(),
         limit: z.coerce.number().int().min(1).max(100).default(50),
