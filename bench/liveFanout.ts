@@ -1,12 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { freePort } from '../scripts/stack/freePort';
 import { inLanes, type BenchStack } from './support/benchStack';
 import { result, type BenchResult } from './support/benchResult';
 import { createNetwork, type BenchNetwork } from './support/networkFixture';
 import { percentile } from './support/percentiles';
-import { availableParallelism } from 'node:os';
 import { cpuBetween, cpuSnapshot, describeCpuPerUnit } from './support/processCpu';
 import type { BenchScale } from './support/scale';
 

@@ -11,6 +11,21 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** An optional URL with one of `schemes` (as `URL.protocol` gives them) and a host; `message` names what is expected. */
+function urlWithScheme(schemes: readonly string[], message: string) {
+  return z
+    .string()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return schemes.includes(u.protocol) && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, message)
+    .optional();
+}
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('production in deployments: refuses the development sign-in and development tokens'),
@@ -79,34 +94,10 @@ const envSchema = z
       .default('')
       .describe('Host portal origins whose pages may call the API from the browser (the <coworking-chat> element on another origin): CORS for exactly these, space-separated. Empty: none'),
     SMTP_URL: optionalString
-      .pipe(
-        z
-          .string()
-          .refine((v) => {
-            try {
-              const u = new URL(v);
-              return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
-            } catch {
-              return false;
-            }
-          }, 'an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.org:587')
-          .optional(),
-      )
+      .pipe(urlWithScheme(['smtp:', 'smtps:'], 'an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@mail.example.org:587'))
       .describe('Email notifications: the SMTP server, e.g. smtp://user:pass@mail.example.org:587 or smtps://...:465. Unset: no email is sent. Secret'),
     SMTP_DELIVERY_LOOKUP_URL: optionalString
-      .pipe(
-        z
-          .string()
-          .refine((v) => {
-            try {
-              const u = new URL(v);
-              return (u.protocol === 'mailpit+http:' || u.protocol === 'mailpit+https:') && u.hostname !== '';
-            } catch {
-              return false;
-            }
-          }, 'a mailpit+http:// or mailpit+https:// URL of Mailpit\'s web UI and API, e.g. mailpit+http://127.0.0.1:8025')
-          .optional(),
-      )
+      .pipe(urlWithScheme(['mailpit+http:', 'mailpit+https:'], 'a mailpit+http:// or mailpit+https:// URL of Mailpit\'s web UI and API, e.g. mailpit+http://127.0.0.1:8025'))
       .describe('Where the email worker asks whether the mail server accepted a message whose answer it never recorded (a crash between the final "." and the 250), by Message-ID; only Mailpit\'s API (mailpit+http://host:port) so far. Unset: such an email is not resent (at most once, window uncertain). Secret when it carries a password'),
     SMTP_DELIVERY_LOOKUP_SETTLE_SECONDS: z
       .coerce.number()

@@ -17,6 +17,19 @@ const registers = [metricsRegistry];
 const liveStreamSources = new Set<() => number>();
 /** Stored transactions this process has not applied yet, summed over its processors. */
 const backlogSources = new Set<() => number>();
+/** A gauge whose value, at each scrape, is the sum of what its sources report now. */
+function summedGauge(name: string, help: string, sources: ReadonlySet<() => number>): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      let n = 0;
+      for (const source of sources) n += source();
+      this.set(n);
+    },
+  });
+}
 /** Queue exporters (BullMQ's own Prometheus text), asked at each scrape. */
 const queueExporters = new Set<() => Promise<string>>();
 
@@ -34,16 +47,7 @@ export const metrics = {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   }),
-  transactionBacklog: new Gauge({
-    name: 'chat_appservice_transaction_backlog',
-    help: 'Transactions stored and not applied yet by this process (queued or under way)',
-    registers,
-    collect() {
-      let n = 0;
-      for (const source of backlogSources) n += source();
-      this.set(n);
-    },
-  }),
+  transactionBacklog: summedGauge('chat_appservice_transaction_backlog', 'Transactions stored and not applied yet by this process (queued or under way)', backlogSources),
   eventsProcessed: new Counter({
     name: 'chat_appservice_events_processed_total',
     help: 'Matrix events of appservice transactions, by event type (known types, else "other") and outcome',
@@ -63,16 +67,7 @@ export const metrics = {
     labelNames: ['endpoint', 'kind'] as const,
     registers,
   }),
-  liveStreams: new Gauge({
-    name: 'chat_live_streams_connected',
-    help: 'Live event streams (GET /v1/events) open in this process',
-    registers,
-    collect() {
-      let n = 0;
-      for (const source of liveStreamSources) n += source();
-      this.set(n);
-    },
-  }),
+  liveStreams: summedGauge('chat_live_streams_connected', 'Live event streams (GET /v1/events) open in this process', liveStreamSources),
   emailsSent: new Counter({ name: 'chat_emails_sent_total', help: 'Notification emails accepted by the SMTP server', registers }),
   emailsFailed: new Counter({ name: 'chat_emails_failed_total', help: 'Notification email attempts the SMTP server refused or did not answer (retried)', registers }),
   emailDeliveryLookups: new Counter({

@@ -119,11 +119,12 @@ export async function eraseCustomerProfile(networkId: string, customerId: string
   await recordDirectoryChange(networkId, [customerId]);
 }
 
-/** Marks a customer's virtual user as provisioned up to `version` ($max: never lowers a newer one). */
+/** Records that the customer's Synapse account exists (before they are placed in spaces). */
 export async function markCustomerRegisteredOnMatrix(networkId: string, customerId: string): Promise<void> {
   await CustomerModel.updateOne({ _id: customerDocId(networkId, customerId), registeredOnMatrix: { $ne: true } }, { $set: { registeredOnMatrix: true } });
 }
 
+/** Marks a customer's virtual user as provisioned up to `version` ($max: never lowers a newer one). */
 export async function markCustomerProvisioned(networkId: string, customerId: string, version: number): Promise<void> {
   await CustomerModel.updateOne({ _id: customerDocId(networkId, customerId) }, { $max: { provisionedVersion: version } });
 }
