@@ -83,12 +83,13 @@ export function settingsView(n: NetworkDoc) {
   };
 }
 
-export function notificationView(n: AdminNotificationDoc & { _id: string }) {
+export function notificationView(n: AdminNotificationDoc & { _id: string }, customerName: string | null = null) {
   return {
     id: n._id,
     type: n.type,
     chatId: n.chatId,
     customerId: n.customerId,
+    customerName,
     messageId: n.messageId ?? null,
     ...(n.reportId ? { reportId: n.reportId } : {}),
     preview: n.preview ?? null,

@@ -95,6 +95,7 @@ export const notificationSchema = z.object({
   type: z.string(),
   chatId: z.string(),
   customerId: z.string(),
+  customerName: z.string().nullable().describe("The customer's display name now (null: no longer known)"),
   messageId: z.string(),
   preview: z.string().nullable(),
   at: isoTime,

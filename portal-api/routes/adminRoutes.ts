@@ -11,7 +11,7 @@ import {
 } from '../../appservice';
 import { announceFeatures, toggleChats } from '../../provisioning';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from '../../runtime';
-import { findNetwork, updateNetworkSettings } from '../../store';
+import { findCustomers, findNetwork, updateNetworkSettings } from '../../store';
 import { chatListSchema, chatWithParticipantsSchema, customerSearchSchema, notificationPageSchema, settingsSchema, unreadCountSchema } from '../responseSchemas';
 import { defineRoute, hostIdSchema } from '../routeTable';
 import type { PortalDeps } from '../portalDeps';
@@ -181,8 +181,11 @@ export function adminRoutes(deps: PortalDeps) {
         await requireAdmin(params.nid, caller.sub);
         await conversations.assertChatsEnabled(params.nid);
         const page = await notificationsPage(params.nid, caller.sub, { unreadOnly: query.unreadOnly === 'true', cursor: query.cursor, limit: query.limit });
+        // Their names as they are now, in one query (administrators see every name).
+        const customers = await findCustomers(params.nid, [...new Set(page.notifications.flatMap((n) => (n.customerId ? [n.customerId] : [])))]);
+        const names = new Map(customers.map((c) => [c.customerId, c.displayName]));
         return {
-          notifications: page.notifications.map(notificationView),
+          notifications: page.notifications.map((n) => notificationView(n, (n.customerId && names.get(n.customerId)) || null)),
           unreadCount: await unreadNotificationCount(params.nid, caller.sub),
           nextCursor: page.nextCursor,
         };

@@ -156,6 +156,8 @@ describe('every screen of the web client', () => {
       await gotoRoute(admin.page, s.baseUrl, who('ada', 'admin'), '/notifications');
       await admin.page.getByRole('heading', { name: 'Notifications' }).waitFor();
       await admin.page.locator('.cwc-chat-item').first().waitFor();
+      // Named as people know them, not by the host platform's id.
+      expect(await admin.page.locator('.cwc-chat-name').first().textContent()).toMatch(/^New message from [A-Z][a-z]+ [A-Z][a-z]+$/);
       await look(admin, 'admin-notifications');
       await gotoRoute(admin.page, s.baseUrl, who('ada', 'admin'), '/settings');
       await admin.page.getByRole('button', { name: 'Save settings' }).waitFor();

@@ -130,6 +130,8 @@ describe('administrators: support inbox and notifications', () => {
     expect((await s.api('GET', `/v1/networks/${n.net}/notifications`, n.admin('max'))).body.unreadCount).toBe(2);
     const unreadOnly = await s.api('GET', `/v1/networks/${n.net}/notifications?unreadOnly=true`, n.admin('ada'));
     expect(unreadOnly.body.notifications.map((x: { chatId: string }) => x.chatId)).toEqual([aliceChat]);
+    // Each carries the customer's name as it is now, so the list reads "New message from Alice Andersen".
+    expect(unreadOnly.body.notifications.map((x: { customerName: string | null }) => x.customerName)).toEqual(['Alice Andersen']);
 
     // Reading the conversation settles its notifications too.
     expect((await s.api('POST', `/v1/chats/${aliceChat}/read`, n.admin('ada'), { messageId: aliceMessage })).status).toBe(200);

@@ -1609,6 +1609,8 @@ export interface operations {
                             type: string;
                             chatId: string;
                             customerId: string;
+                            /** @description The customer's display name now (null: no longer known) */
+                            customerName: string | null;
                             messageId: string;
                             preview: string | null;
                             /** @description ISO 8601 time */

@@ -51,7 +51,9 @@ export function Notifications() {
             <a class={`cwc-chat-item${n.read ? '' : ' cwc-unread'}`} href={router.href(`/chats/${n.chatId}`)} onClick={(e) => (e.preventDefault(), router.navigate(`/chats/${n.chatId}`))}>
               <span class="cwc-chat-text">
                 <span class="cwc-chat-title">
-                  <span class="cwc-chat-name">New message from {n.customerId}</span>
+                  <span class="cwc-chat-name">
+                    {n.type === 'report' ? (n.customerName ? `New report about ${n.customerName}` : 'New report') : `New message from ${n.customerName ?? 'a customer'}`}
+                  </span>
                   <time dateTime={n.at}>{shortTime(n.at)}</time>
                 </span>
                 <span class="cwc-chat-preview">{n.preview ?? ''}</span>
