@@ -100,7 +100,7 @@ export class MatrixEventHandler implements TransactionHandlers {
     if (relation?.kind === 'edit') return this.changed(await indexEdit(event, relation));
     const indexed = await indexMessage(event, this.domain);
     if (!indexed) return;
-    await this.announcements.messageIndexed(event, indexed.conversation._id);
+    await this.announcements.messageIndexed(event, indexed.conversation);
     const notified = await recordSupportMessageNotification(event, this.domain, indexed.conversation);
     await this.announcements.notificationsCreated(indexed.conversation.networkId, notified);
     await openEmailDigestWindows(event, this.domain, indexed.conversation);

@@ -1,4 +1,4 @@
-import { type Logger, UpstreamUnavailableError, metrics, reportTransactionBacklog } from '../runtime';
+import { type Logger, UpstreamUnavailableError, metrics, newRequestMemo, reportTransactionBacklog, withRequestMemo } from '../runtime';
 import type { MatrixEvent } from './matrix/matrixApi';
 import { RoomLanes } from './roomLanes';
 import { AppserviceTransactionModel, ProcessedEventModel, findByIds, isDatabaseError, processedEventIds, type StoredTransaction } from '../store';
@@ -236,14 +236,18 @@ export class TransactionProcessor {
     }
     const applied: MatrixEvent[] = [];
     for (const room of byRoom.values()) for (const event of room) this.queuedEventIds.add(event.event_id);
+    // The batch's events share one memo (appservice/domain/transactionReads.ts), whichever lane runs them.
+    const reads = newRequestMemo();
     const work = Promise.all(
       [...byRoom].map(([roomId, room]) =>
-        this.lanes.run(roomId, this.handlers.laneOf?.(room[0]!) ?? roomId, async () => {
-          for (const event of room) {
-            await this.applyOnce(event);
-            applied.push(event);
-          }
-        }),
+        this.lanes.run(roomId, this.handlers.laneOf?.(room[0]!) ?? roomId, () =>
+          withRequestMemo(async () => {
+            for (const event of room) {
+              await this.applyOnce(event);
+              applied.push(event);
+            }
+          }, reads),
+        ),
       ),
     );
     // Events whose handler threw for good (database or Synapse down) are not recorded; the rest are.

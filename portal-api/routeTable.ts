@@ -44,8 +44,13 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   produces?: string;
   /** More to say in the OpenAPI document than the summary and roles. */
   description?: string;
-  /** Reads the handler will need, started beside the limiter and status checks (runtime/requestMemo). */
-  prefetch?: (caller: Caller) => void;
+  /**
+   * Reads the handler will need (runtime/requestMemo), started beside the limiter and the caller's
+   * status check; their answers are used only once both checks passed. Not started for a caller
+   * this process refused lately (CallerRateLimit.refusedLately), so being over the limit costs no
+   * reads. `input` is the request's path and query when both are valid (null otherwise).
+   */
+  prefetch?: (caller: Caller, input: { params: z.output<P>; query: z.output<Q> } | null) => void;
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -84,8 +89,10 @@ export function registerRoutes(
         if (caller.role !== 'operator') await opts.rateLimit(caller);
         throw new ForbiddenError();
       }
-      route.prefetch?.(caller);
-      const [limited, status] = await Promise.allSettled([caller.role !== 'operator' ? opts.rateLimit(caller) : undefined, opts.callerStatus(caller)]);
+      if (route.prefetch && !(caller.role !== 'operator' && opts.rateLimit.refusedLately(caller))) startPrefetch(route, caller, ctx);
+      const limiting = caller.role !== 'operator' ? opts.rateLimit(caller) : Promise.resolve();
+      const checking = opts.callerStatus(caller);
+      const [limited, status] = await Promise.allSettled([limiting, checking]);
       if (limited.status === 'rejected') throw limited.reason;
       if (status.status === 'rejected') throw status.reason;
       const params = parse(route.params, ctx.params, 'path');
@@ -104,6 +111,22 @@ export function registerRoutes(
       }
     }));
   }
+}
+
+/** A prefetch only starts reads: one that throws leaves the handler to read for itself. */
+function startPrefetch(route: AnyRouteSpec, caller: Caller, ctx: Context): void {
+  try {
+    route.prefetch!(caller, prefetchInput(route, ctx));
+  } catch {
+    // the handler reads for itself
+  }
+}
+
+/** The path and query a prefetch may use: parsed like the handler's, or null when either is invalid. */
+function prefetchInput(route: AnyRouteSpec, ctx: Context): { params: unknown; query: unknown } | null {
+  const params = route.params ? route.params.safeParse(ctx.params ?? {}) : { success: true as const, data: {} };
+  const query = route.query ? route.query.safeParse(ctx.query ?? {}) : { success: true as const, data: {} };
+  return params.success && query.success ? { params: params.data, query: query.data } : null;
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): any {

@@ -21,4 +21,4 @@ export {
   reportQueueMetrics,
 } from './metrics';
 export { probeRoutes, probesOpenApi, startOpsListener, type ReadinessChecks } from './probes';
-export { withRequestMemo, onceInRequest, startInRequest, sharedInRequest } from './requestMemo';
+export { withRequestMemo, newRequestMemo, onceInRequest, startInRequest, sharedInRequest, type RequestMemo } from './requestMemo';

@@ -6,10 +6,21 @@ const memo = new AsyncLocalStorage<Map<string, Promise<unknown>>>();
  * Runs one request with its own memo: a read that several checks of the same request make (the
  * caller's own status, read by the route table and again by the conversation access check) goes
  * to the database once. Only for reads of what the request itself does not change; nothing
- * outlives the request, so there is nothing to invalidate.
+ * outlives the request, so there is nothing to invalidate. An appservice transaction from Synapse
+ * is a request too: its events share reads of what events never change (appservice/domain/transactionReads.ts).
  */
-export function withRequestMemo<T>(fn: () => Promise<T>): Promise<T> {
-  return memo.run(new Map(), fn);
+export function withRequestMemo<T>(fn: () => Promise<T>, shared: RequestMemo = newRequestMemo()): Promise<T> {
+  return memo.run(shared, fn);
+}
+
+/**
+ * One memo for a piece of work that runs in several places: an appservice transaction, whose rooms
+ * run each in its own lane (each lane's task runs `withRequestMemo(task, theTransactionsMemo)`).
+ */
+export type RequestMemo = Map<string, Promise<unknown>>;
+
+export function newRequestMemo(): RequestMemo {
+  return new Map();
 }
 
 /** `load()` once per request and key (every call outside a request loads). A failed load is not kept. */

@@ -27,7 +27,7 @@ export { conversationIdOfRoom, rememberConversationRoom } from './roomConversati
 export { IndexedMessageModel } from './indexedMessages';
 export { MessageEditModel } from './messageEdits';
 export { MessageReactionModel } from './messageReactions';
-export { MessageReactionSetModel, addToReactionSet, removeFromReactionSet, takeReactionSet, type StandingReaction } from './messageReactionSets';
+export { MessageReactionSetModel, ConversationReactionMarksModel, REACTION_MARKS_LIMIT, addToReactionSet, reactedMessagesOf, removeFromReactionSet, takeReactionSet, type StandingReaction } from './messageReactionSets';
 export { ReadMarkerModel, type ReadMarkerDoc } from './readMarkers';
 export { SupportInboxHeadModel } from './supportInboxHeads';
 export { SavedPowerLevelsModel } from './savedPowerLevels';

@@ -3,6 +3,7 @@ import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import { decodeCursor, encodeCursor } from './pageCursor';
 import { displayBody, relationOf } from './messageRelations';
+import { administratorsOfTransaction, networkOfTransaction } from './transactionReads';
 import { activeAdministrators, NetworkModel, AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from '../../store';
 
 /**
@@ -50,10 +51,7 @@ export async function recordSupportMessageNotification(
   const sender = parseVirtualUserId(event.sender, domain);
   if (sender?.kind !== 'customer' || conversation.kind !== 'support') return [];
   if (conversation.networkId !== sender.networkId || !conversation.customerIds.includes(sender.id)) return [];
-  const [network, admins] = await Promise.all([
-    NetworkModel.findById(conversation.networkId).lean(),
-    activeAdministrators(conversation.networkId),
-  ]);
+  const [network, admins] = await Promise.all([networkOfTransaction(conversation.networkId), administratorsOfTransaction(conversation.networkId)]);
   if (!network) return [];
   // A reply's quoted fallback is not its text.
   const preview = typeof event.content?.body === 'string' ? displayBody(event.content.body, relationOf(event.type, event.content)).slice(0, PREVIEW_LENGTH) : '';

@@ -33,6 +33,20 @@ export class ConversationAccess {
   }
 
   /**
+   * The conversation from this process's memory when `actor` takes part in it by what never
+   * changes once its room exists (network, kind, participants); null when it is not in memory or
+   * the actor is not one of its participants. Not an access check: the chats switch and the
+   * caller's status are not read. For reads a route starts before its checks end, whose answer is
+   * dropped unless the checks pass.
+   */
+  rememberedForParticipant(chatId: string, actor: Actor): (Conversation & { roomId: string }) | null {
+    const conversation = this.settled.get(chatId);
+    if (!conversation?.roomId || conversation.networkId !== actor.networkId) return null;
+    const participates = actor.kind === 'customer' ? conversation.customerIds.includes(actor.id) : conversation.kind === 'support';
+    return participates ? (conversation as Conversation & { roomId: string }) : null;
+  }
+
+  /**
    * What every chat route starts with: chats on, and the caller takes part (else 404). Both lookups
    * run side by side; a disabled network answers chats_disabled before anything else. Routes that
    * show the conversation itself ask for `fresh`.

@@ -2,15 +2,8 @@ import { createHash } from 'node:crypto';
 import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import type { IndexedConversation } from './messageIndex';
-import {
-  activeAdministrators,
-  EmailDigestHeadModel,
-  EmailDigestModel,
-  findCustomer,
-  findNotificationSettings,
-  OPEN_DIGEST_STATUSES,
-  type PersonKind,
-} from '../../store';
+import { EmailDigestHeadModel, EmailDigestModel, OPEN_DIGEST_STATUSES, type PersonKind } from '../../store';
+import { administratorsOfTransaction, customerOfTransaction, notificationSettingsOfTransaction } from './transactionReads';
 
 /**
  * Where batched notification emails start: every message the index placed in a conversation (sent
@@ -38,7 +31,7 @@ export async function openEmailDigestWindows(event: MatrixEvent, domain: string,
   const recipients = await recipientsOf(conversation, sender);
   const at = new Date(event.origin_server_ts);
   for (const r of recipients) {
-    const settings = await findNotificationSettings(conversation.networkId, r.kind, r.id);
+    const settings = await notificationSettingsOfTransaction(conversation.networkId, r.kind, r.id);
     if (!settings.email || settings.emailEnabled === false || (settings.mutedChatIds ?? []).includes(conversation._id)) continue;
     const personKey = settings._id;
     // The person's newest window, by `_id` lookups only (email_digest_heads).
@@ -79,11 +72,11 @@ async function recipientsOf(conversation: IndexedConversation, sender: { kind: s
   const customers = conversation.customerIds.filter((id) => !(sender.kind === 'customer' && sender.id === id));
   const out: Recipient[] = [];
   for (const id of customers) {
-    const customer = await findCustomer(conversation.networkId, id);
+    const customer = await customerOfTransaction(conversation.networkId, id);
     if (customer?.status === 'active') out.push({ kind: 'customer', id });
   }
   if (conversation.kind === 'support' && sender.kind === 'customer') {
-    for (const admin of await activeAdministrators(conversation.networkId)) out.push({ kind: 'admin', id: admin.adminId });
+    for (const admin of await administratorsOfTransaction(conversation.networkId)) out.push({ kind: 'admin', id: admin.adminId });
   }
   return out;
 }

@@ -58,11 +58,12 @@ export class LiveAnnouncements {
     private readonly domain: string,
   ) {}
 
-  /** A message the index placed in a conversation: the message (unless the portal's send announced it) and the new summary. */
-  async messageIndexed(event: MatrixEvent, chatId: string): Promise<void> {
-    const conversation = await ConversationModel.findById(chatId).lean<Conversation>();
-    if (!conversation) return;
-    const message = this.history.toChatMessage(chatId, event);
+  /**
+   * A message the index placed in a conversation (`conversation`: as the index's write left it):
+   * the message (unless the portal's send announced it) and the new summary.
+   */
+  async messageIndexed(event: MatrixEvent, conversation: Conversation): Promise<void> {
+    const message = this.history.toChatMessage(conversation._id, event);
     if (message) await this.live.messageCreated(conversation, message);
     await this.chatUpdated(conversation, `chat.updated|${event.event_id}`, (actor) => this.readMarkers.unreadCountAfterNewMessage(conversation, actor, event.sender));
   }

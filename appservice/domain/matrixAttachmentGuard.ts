@@ -3,7 +3,8 @@ import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixA
 import { botUserId } from '../matrix/virtualUsers';
 import { attachmentPolicyOf, checkAttachmentType } from './attachmentPolicy';
 import { conversationIdOfRoom } from '../../store';
-import { ConversationModel, NetworkModel } from '../../store';
+import { ConversationModel } from '../../store';
+import { networkOfTransaction } from './transactionReads';
 
 const SNIFF_BYTES = 4100;
 const MXC = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/;
@@ -54,7 +55,7 @@ export class MatrixAttachmentGuard {
     if (!chatId) return null;
     const conversation = await ConversationModel.findById(chatId).select({ networkId: 1 }).lean();
     if (!conversation) return null;
-    const network = await NetworkModel.findById(conversation.networkId).select({ attachments: 1 }).lean();
+    const network = await networkOfTransaction(conversation.networkId);
     const policy = attachmentPolicyOf(network ?? {});
     let refusal: string | null = null;
     for (const mxc of mediaReferences(event.content)) {

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../runtime';
-import { conversationIdOfRoom, ConversationModel, findNetwork } from '../../store';
+import { conversationIdOfRoom, ConversationModel } from '../../store';
+import { networkOfTransaction } from './transactionReads';
 import type { MatrixApi, MatrixEvent } from '../matrix/matrixApi';
 
 /** A conversation's network never changes: room → network id, remembered. */
@@ -22,7 +23,7 @@ export class MatrixChatsOff {
   async enforce(event: MatrixEvent): Promise<boolean> {
     const networkId = await this.networkOf(event.room_id);
     if (!networkId) return false;
-    const network = await findNetwork(networkId);
+    const network = await networkOfTransaction(networkId);
     if (!network || network.chatsEnabled) return false;
     // Sent before chats were turned off (and processed late): it stands.
     if (network.chatsToggledAt && event.origin_server_ts < new Date(network.chatsToggledAt).getTime()) return false;

@@ -1,6 +1,6 @@
 import { botUserId } from '../matrix/virtualUsers';
-import { AppError } from '../../runtime';
-import { findByIds, IndexedMessageModel, MessageReactionSetModel, type StandingReaction } from '../../store';
+import { AppError, sharedInRequest, startInRequest } from '../../runtime';
+import { findByIds, IndexedMessageModel, MessageReactionSetModel, reactedMessagesOf, type StandingReaction } from '../../store';
 import { MatrixError, type MatrixApi, type MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import type { Actor, Conversation } from './conversation';
@@ -40,14 +40,12 @@ export class MessageHistory {
   /** Messages newest first; redacted ones are left out. `from` is the cursor of the previous page. */
   async list(conversation: Conversation, actor: Actor, opts: { from?: string; limit: number }): Promise<{ messages: ChatMessage[]; nextCursor: string | null }> {
     const { roomId, userId } = await this.rooms.enterRoom(conversation, actor);
+    // Which messages have reactions is read beside Synapse's call, so after it only their sets are.
+    const reacted = sharedInRequest(marksKey(conversation._id), () => reactedMessagesOf(conversation._id));
+    reacted.catch(() => undefined); // awaited below, after the page
     let page;
     try {
-      page = await this.api.messages(roomId, userId, {
-        from: opts.from,
-        limit: opts.limit,
-        dir: 'b',
-        filter: { types: ['m.room.message'], lazy_load_members: true },
-      });
+      page = await sharedInRequest(pageKey(roomId, userId, opts), () => this.readPage(roomId, userId, opts));
     } catch (err) {
       if (err instanceof MatrixError && err.status === 400 && opts.from) {
         throw new AppError('invalid_request', 400, 'from: not a valid cursor', { field: 'from' });
@@ -57,10 +55,30 @@ export class MessageHistory {
     const messages = await this.withRelations(
       page.chunk.map((event) => this.toChatMessage(conversation._id, event)).filter((m): m is ChatMessage => m !== null),
       userId,
+      { reacted: await reacted },
     );
     // A page may hold fewer than `limit` messages (edits and unsent ones are not messages of their own).
     const nextCursor = page.end && page.chunk.length > 0 ? page.end : null;
     return { messages, nextCursor };
+  }
+
+  /**
+   * Starts `list`'s read of Synapse while the request's checks (the caller's status, the chats
+   * switch) are still running; `list` with the same arguments in the same request uses it. Only for
+   * a customer in a conversation whose room exists: entering the room does nothing for them, so
+   * the read changes nothing anywhere. Synapse answers it as the customer's own Matrix user (what
+   * that user may read in Matrix anyway), and when the checks refuse the request the answer is
+   * dropped unseen. Administrators are left out: entering makes them join the room.
+   */
+  prefetchPage(conversation: Conversation & { roomId: string }, actor: Actor, opts: { from?: string; limit: number }): void {
+    if (actor.kind !== 'customer') return;
+    const userId = this.rooms.matrixUserOf(actor);
+    startInRequest(pageKey(conversation.roomId, userId, opts), () => this.readPage(conversation.roomId, userId, opts));
+    startInRequest(marksKey(conversation._id), () => reactedMessagesOf(conversation._id));
+  }
+
+  private readPage(roomId: string, userId: string, opts: { from?: string; limit: number }) {
+    return this.api.messages(roomId, userId, { from: opts.from, limit: opts.limit, dir: 'b', filter: { types: ['m.room.message'], lazy_load_members: true } });
   }
 
   /** One message as history shows it (null: not a message, or unsent), read as the participant. */
@@ -87,7 +105,7 @@ export class MessageHistory {
     const message = event ? this.toChatMessage(conversation._id, event) : null;
     if (!message) return null;
     const reactors = new Map<string, Map<string, Set<string>>>();
-    await this.withRelations([message], bot, reactors);
+    await this.withRelations([message], bot, { reactorsOut: reactors });
     return { message, reactors: reactors.get(message.id) ?? new Map() };
   }
 
@@ -131,14 +149,22 @@ export class MessageHistory {
 
   /**
    * Adds what the conversation index knows: each message's reactions, aggregated per key, and the
-   * sender and text of the message a reply answers (in this conversation only).
+   * sender and text of the message a reply answers (in this conversation only). `reacted`: the
+   * messages of the conversation that may have reactions (conversation_reaction_marks); only their
+   * sets are read ('all', the default: every message's).
    */
-  private async withRelations(messages: ChatMessage[], viewer: string, reactorsOut?: Map<string, Map<string, Set<string>>>): Promise<ChatMessage[]> {
+  private async withRelations(
+    messages: ChatMessage[],
+    viewer: string,
+    opts: { reactorsOut?: Map<string, Map<string, Set<string>>>; reacted?: ReadonlySet<string> | 'all' } = {},
+  ): Promise<ChatMessage[]> {
     if (messages.length === 0) return messages;
+    const { reactorsOut, reacted = 'all' } = opts;
     // The page's reaction sets and the messages its replies answer, side by side, each one query by `_id`.
     const replyIds = messages.flatMap((m) => (m.replyTo ? [m.replyTo.id] : []));
+    const setIds = messages.map((m) => m.id).filter((id) => reacted === 'all' || reacted.has(id));
     const [sets, answeredById] = await Promise.all([
-      findByIds<{ _id: string; reactions: StandingReaction[] }>(MessageReactionSetModel, messages.map((m) => m.id)),
+      setIds.length ? findByIds<{ _id: string; reactions: StandingReaction[] }>(MessageReactionSetModel, setIds) : new Map<string, never>(),
       replyIds.length
         ? findByIds<{ _id: string; chatId: string; senderMatrixId: string; preview?: string; redacted?: boolean }>(IndexedMessageModel, replyIds, { chatId: 1, senderMatrixId: 1, preview: 1, redacted: 1 })
         : new Map<string, never>(),
@@ -164,6 +190,16 @@ export class MessageHistory {
     }
     return messages;
   }
+}
+
+/** The request memo's key of a conversation's reacted messages. */
+function marksKey(chatId: string): string {
+  return `reaction-marks:${chatId}`;
+}
+
+/** The request memo's key of one history page read: everything the read depends on. */
+function pageKey(roomId: string, userId: string, opts: { from?: string; limit: number }): string {
+  return `history:${roomId}:${userId}:${opts.limit}:${opts.from ?? ''}`;
 }
 
 function senderOf(ref: { kind: 'customer' | 'admin'; id: string } | null): MessageSender {

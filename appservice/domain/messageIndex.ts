@@ -5,6 +5,7 @@ import { noteSupportActivity } from './supportInbox';
 import { followEditedMessage } from './adminNotifications';
 import { displayBody, isTextMsgtype, isValidReactionKey, relationOf } from './messageRelations';
 import type { RedactionRules } from './redactionRules';
+import type { Conversation } from './conversation';
 
 /**
  * The conversation index, fed from the events Synapse pushes: one entry per message (keyed by
@@ -37,18 +38,13 @@ export interface IndexedRedaction {
 }
 
 /** What the index learned about the message's conversation, for the handlers that follow. */
-export interface IndexedConversation {
-  _id: string;
-  networkId: string;
-  kind: 'direct' | 'support';
-  customerIds: string[];
-}
+export type IndexedConversation = Pick<Conversation, '_id' | 'networkId' | 'kind' | 'customerIds'>;
 
 /**
- * Adds a new message (not an edit: indexEdit) to the index; returns its conversation and the
- * change, or null when the room is not ours. A reply's preview leaves out its quoted fallback.
+ * Adds a new message (not an edit: indexEdit) to the index; returns its conversation (as the
+ * write left it) and the change, or null when the room is not ours. A reply's preview leaves out its quoted fallback.
  */
-export async function indexMessage(event: MatrixEvent, domain: string): Promise<{ conversation: IndexedConversation; change: MessageIndexChange } | null> {
+export async function indexMessage(event: MatrixEvent, domain: string): Promise<{ conversation: Conversation; change: MessageIndexChange } | null> {
   const chatId = await conversationIdOfRoom(event.room_id);
   if (!chatId) return null;
   const content = event.content ?? {};
@@ -71,34 +67,27 @@ export async function indexMessage(event: MatrixEvent, domain: string): Promise<
     },
     { upsert: true },
   );
-  // Events of one room are applied one after the other (transactionProcessor.ts), so reading and
-  // then writing cannot interleave.
-  const conversation = await ConversationModel.findById(chatId).select({ networkId: 1, kind: 1, customerIds: 1, lastMessage: 1 }).lean();
-  if (!conversation) return null;
-  const previous = conversation.lastMessage?.at ? new Date(conversation.lastMessage.at).getTime() : null;
-  // Only moves forward: replaying an older event leaves the newer preview in place.
-  const forward = !redacted && (previous === null || previous <= at.getTime());
+  // One write per message, which also answers with the conversation as it now is (its preview and
+  // revision included, for the live announcement that follows). The preview only moves forward:
+  // replaying an older event leaves the newer preview in place. The revision moves after the
+  // message is stored: an unread count cached for the old revision (readMarkers.ts) is counted again.
   const sender = parseVirtualUserId(event.sender, domain);
-  // The revision moves after the message is stored: an unread count cached for the old revision
-  // (readMarkers.ts) is counted again.
-  await ConversationModel.updateOne(
-    { _id: chatId },
-    forward
-      ? {
-          $set: {
-            lastActivityAt: at,
-            lastMessage: { eventId: event.event_id, senderId: sender?.id ?? null, body: body.slice(0, PREVIEW_LENGTH), at },
-          },
+  const moved = redacted
+    ? null
+    : await ConversationModel.findOneAndUpdate(
+        { _id: chatId, $or: [{ 'lastMessage.at': null }, { 'lastMessage.at': { $lte: at } }] },
+        {
+          $set: { lastActivityAt: at, lastMessage: { eventId: event.event_id, senderId: sender?.id ?? null, body: body.slice(0, PREVIEW_LENGTH), at } },
           $inc: { revision: 1 },
-        }
-      : { $inc: { revision: 1 } },
-  );
+        },
+        { new: true },
+      ).lean<Conversation>();
+  const conversation = moved ?? (await ConversationModel.findOneAndUpdate({ _id: chatId }, { $inc: { revision: 1 } }, { new: true }).lean<Conversation>());
+  if (!conversation) return null;
+  const forward = moved !== null;
   // Also on a replay (equal times count as forward): a crash between the two writes is repaired.
   if (forward && conversation.kind === 'support') await noteSupportActivity(conversation.networkId, chatId, at, conversation.customerIds);
-  return {
-    conversation: { _id: chatId, networkId: conversation.networkId, kind: conversation.kind, customerIds: conversation.customerIds },
-    change: { type: 'message.created', chatId, messageId: event.event_id, lastMessageChanged: forward },
-  };
+  return { conversation, change: { type: 'message.created', chatId, messageId: event.event_id, lastMessageChanged: forward } };
 }
 
 /**

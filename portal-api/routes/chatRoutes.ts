@@ -118,8 +118,15 @@ export function chatRoutes(deps: PortalDeps) {
       summary: 'Messages, newest first; redacted ones are gone',
       roles: ['customer', 'admin'],
       params: chatParams,
-      // As for a send: the chats switch is read beside the limiter and status checks.
-      prefetch: (caller) => caller.networkId && prefetchNetwork(caller.networkId),
+      // As for a send, the chats switch is read beside the status check; and a customer's page is
+      // asked of Synapse meanwhile when the conversation is in memory (MessageHistory.prefetchPage).
+      prefetch: (caller, input) => {
+        if (!caller.networkId) return;
+        prefetchNetwork(caller.networkId);
+        const actor = actorOf(caller);
+        const remembered = input && conversations.access.rememberedForParticipant(input.params.chatId, actor);
+        if (remembered) conversations.history.prefetchPage(remembered, actor, input.query);
+      },
       query: z.object({
         from: z.string().min(1).max(512).optional(),
         limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -111,4 +111,18 @@ describe('numbered data migrations', () => {
     await sets.deleteMany({ chatId: id });
     await reactions.deleteMany({ chatId: id });
   });
+
+  test('0005 lists each conversation\'s reacted messages from the sets, the same list on a second run', async () => {
+    const db = rawDatabase();
+    const id = uniqueId('mig0005');
+    const sets = db.collection('message_reaction_sets');
+    const set = (m: string) => ({ _id: `$${id}-${m}` as never, chatId: id, reactions: [{ eventId: `$${id}-r-${m}`, key: '👍', senderMatrixId: '@u:localhost' }] });
+    await sets.insertMany([set('m2'), set('m1')]);
+    const m0005 = MIGRATIONS.find((m) => m.id === '0005')!;
+    await m0005.up(db);
+    await m0005.up(db);
+    expect(await db.collection('conversation_reaction_marks').findOne({ _id: id as never })).toEqual({ _id: id, messageIds: [`$${id}-m1`, `$${id}-m2`], overflow: false });
+    await sets.deleteMany({ chatId: id });
+    await db.collection('conversation_reaction_marks').deleteOne({ _id: id as never });
+  });
 });
