@@ -58,7 +58,9 @@ export async function startFerretDb(opts: { dataDir: string; database: string })
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const logPath = join(opts.dataDir, 'ferretdb.log');
-  const proc = startProcess(binary, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir], { logPath });
+  // GOGC=400: FerretDB's live heap is small (tens of MB), so collecting four times less often
+  // costs little memory and about a tenth of its CPU in the ingest (B2: 742 → 675 ticks, 74 MB peak).
+  const proc = startProcess(binary, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir], { logPath, env: { ...process.env, GOGC: '400' } });
   const uri = `mongodb://127.0.0.1:${port}/${opts.database}`;
   await waitFor(
     `FerretDB on 127.0.0.1:${port}`,
