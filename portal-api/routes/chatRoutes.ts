@@ -122,10 +122,11 @@ export function chatRoutes(deps: PortalDeps) {
       // asked of Synapse meanwhile when the conversation is in memory (MessageHistory.prefetchPage).
       prefetch: (caller, input) => {
         if (!caller.networkId) return;
-        prefetchNetwork(caller.networkId);
+        // Synapse's call first: it is the longest.
         const actor = actorOf(caller);
         const remembered = input && conversations.access.rememberedForParticipant(input.params.chatId, actor);
         if (remembered) conversations.history.prefetchPage(remembered, actor, input.query);
+        prefetchNetwork(caller.networkId);
       },
       query: z.object({
         from: z.string().min(1).max(512).optional(),
