@@ -120,7 +120,7 @@ export class MatrixEventHandler implements TransactionHandlers {
     if (applied?.change.type === 'message.deleted') {
       // Unsent (in the portal or a Matrix client): the administrators' notification about it goes
       // too, and so do its edits and reactions in Matrix.
-      await forgetUnsentMessage(applied.change.messageId);
+      if (applied.networkId) await forgetUnsentMessage(applied.networkId, applied.change.messageId);
       await this.unsentRelations.redactRelationsOf(event.room_id, applied.change.messageId, applied.unsentEditIds);
       await this.announcements.messageRedacted(applied.change.messageId, applied.change.chatId);
     }

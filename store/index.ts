@@ -17,6 +17,7 @@ export { ReportModel, REPORT_REASONS, recordReport, findReport, reportsPage, rec
 export * from './customerExports';
 export { CustomerBlockModel, blockCustomer, unblockCustomer, isBlockedBy, blocksOf, blockersOf, type CustomerBlock } from './customerBlocks';
 export * from './administrators';
+export { administratorRoster } from './administratorRosters';
 export * from './feedPosts';
 export * from './bookings';
 export { ConversationModel, type ConversationDoc } from './conversations';

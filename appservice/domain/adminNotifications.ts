@@ -3,7 +3,7 @@ import type { MatrixEvent } from '../matrix/matrixApi';
 import { parseVirtualUserId } from '../matrix/virtualUsers';
 import { decodeCursor, encodeCursor } from './pageCursor';
 import { displayBody, relationOf } from './messageRelations';
-import { administratorsOfTransaction, networkOfTransaction } from './transactionReads';
+import { administratorRosterOfTransaction, administratorsOfTransaction, networkOfTransaction } from './transactionReads';
 import { activeAdministrators, NetworkModel, AdminNotificationModel, WebhookDeliveryModel, type AdminNotificationDoc } from '../../store';
 
 /**
@@ -125,13 +125,22 @@ export interface NewNotification {
 }
 
 /** An edited message shows its new text in the notifications about it (an unsent one shows none). */
-export async function followEditedMessage(messageId: string, preview: string): Promise<void> {
-  await AdminNotificationModel.updateMany({ messageId, preview: { $ne: null } }, { $set: { preview: preview.slice(0, PREVIEW_LENGTH) } });
+export async function followEditedMessage(networkId: string, messageId: string, preview: string): Promise<void> {
+  await AdminNotificationModel.updateMany({ _id: { $in: await notificationIdsOf(networkId, messageId) }, preview: { $ne: null } }, { $set: { preview: preview.slice(0, PREVIEW_LENGTH) } });
 }
 
 /** An unsent message leaves no preview behind in anyone's notification list. */
-export async function forgetUnsentMessage(messageId: string): Promise<void> {
-  await AdminNotificationModel.updateMany({ messageId }, { $set: { preview: null } });
+export async function forgetUnsentMessage(networkId: string, messageId: string): Promise<void> {
+  await AdminNotificationModel.updateMany({ _id: { $in: await notificationIdsOf(networkId, messageId) } }, { $set: { preview: null } });
+}
+
+/**
+ * Every id a notification about this message can have: one per administrator the network ever
+ * had (the roster keeps them all), so the writes above go by `_id` and never search the
+ * notifications of every network by message (FerretDB would decode the whole collection).
+ */
+async function notificationIdsOf(networkId: string, messageId: string): Promise<string[]> {
+  return (await administratorRosterOfTransaction(networkId)).map((adminId) => notificationId(networkId, adminId, messageId));
 }
 
 function notificationId(networkId: string, adminId: string, eventId: string): string {

@@ -35,6 +35,8 @@ export interface IndexedRedaction {
   change: MessageIndexChange;
   /** Edits of the unsent message the index had accepted (Synapse no longer lists them once it is redacted). */
   unsentEditIds: string[];
+  /** The unsent message's network (its administrators' notifications about it lose their preview); null otherwise. */
+  networkId: string | null;
 }
 
 /** What the index learned about the message's conversation, for the handlers that follow. */
@@ -109,7 +111,7 @@ export async function indexRedaction(event: MatrixEvent, domain: string, rules: 
   ]);
   if (message) return (await rules.applies(event, message)) ? removeMessage(target, domain) : null;
   const changed = await removeRelated(event, target, rules, edit, reaction);
-  return changed ? { change: changed, unsentEditIds: [] } : null;
+  return changed ? { change: changed, unsentEditIds: [], networkId: null } : null;
 }
 
 /** A redaction of an edit (the message shows its newest remaining version) or of a reaction. */
@@ -147,7 +149,8 @@ async function removeMessage(target: string, domain: string): Promise<IndexedRed
   // No projection: FerretDB does not implement one on findAndModify.
   const conversation = await ConversationModel.findByIdAndUpdate(message.chatId, { $inc: { revision: 1 } }).lean();
   const change: MessageIndexChange = { type: 'message.deleted', chatId: message.chatId, messageId: target, lastMessageChanged: false };
-  if (conversation?.lastMessage?.eventId !== target) return { change, unsentEditIds };
+  const networkId = conversation?.networkId ?? null;
+  if (conversation?.lastMessage?.eventId !== target) return { change, unsentEditIds, networkId };
   const previous = await IndexedMessageModel.findOne({ chatId: message.chatId, redacted: false }).sort({ sentAt: -1 }).lean();
   // The check above holds because a room's events are applied one at a time.
   await ConversationModel.updateOne(
@@ -165,7 +168,7 @@ async function removeMessage(target: string, domain: string): Promise<IndexedRed
         }
       : { $unset: { lastMessage: 1 } },
   );
-  return { change: { ...change, lastMessageChanged: true }, unsentEditIds };
+  return { change: { ...change, lastMessageChanged: true }, unsentEditIds, networkId };
 }
 
 /**
@@ -206,7 +209,8 @@ async function showVersion(
   );
   const moved = await ConversationModel.updateOne({ _id: message.chatId, 'lastMessage.eventId': message._id }, { $set: { 'lastMessage.body': preview } });
   // Only support conversations notify administrators (adminNotifications.ts).
-  if ((await ConversationModel.findById(message.chatId).select({ kind: 1 }).lean())?.kind === 'support') await followEditedMessage(message._id, preview);
+  const conversation = await ConversationModel.findById(message.chatId).select({ kind: 1, networkId: 1 }).lean();
+  if (conversation?.kind === 'support') await followEditedMessage(conversation.networkId, message._id, preview);
   return { type: 'message.updated', chatId: message.chatId, messageId: message._id, lastMessageChanged: moved.matchedCount > 0 };
 }
 

@@ -1,5 +1,5 @@
 import { onceInRequest } from '../../runtime';
-import { activeAdministrators, findCustomer, findNetwork, findNotificationSettings, type AdministratorDoc, type CustomerDoc, type NetworkDoc, type NotificationSettingsDoc, type PersonKind } from '../../store';
+import { activeAdministrators, administratorRoster, findCustomer, findNetwork, findNotificationSettings, type AdministratorDoc, type CustomerDoc, type NetworkDoc, type NotificationSettingsDoc, type PersonKind } from '../../store';
 
 /**
  * Reads the event handlers of one appservice transaction share (transactionProcessor.ts runs each
@@ -17,6 +17,11 @@ export function networkOfTransaction(networkId: string): Promise<NetworkDoc | nu
 
 export function administratorsOfTransaction(networkId: string): Promise<AdministratorDoc[]> {
   return onceInRequest(`administrators:${networkId}`, () => activeAdministrators(networkId));
+}
+
+/** Every administrator id the network ever had (administrator_rosters). */
+export function administratorRosterOfTransaction(networkId: string): Promise<string[]> {
+  return onceInRequest(`administrator-roster:${networkId}`, () => administratorRoster(networkId));
 }
 
 export function customerOfTransaction(networkId: string, customerId: string): Promise<CustomerDoc | null> {

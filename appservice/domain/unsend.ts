@@ -28,6 +28,6 @@ export class Unsend {
     await this.api.redact(roomId, messageId, txnId, sender);
     // At once, as a send is; the redaction coming back through the appservice is the same event.
     await this.live.messageDeleted(conversation, messageId);
-    await forgetUnsentMessage(messageId);
+    await forgetUnsentMessage(conversation.networkId, messageId);
   }
 }
