@@ -29,7 +29,7 @@ export function callerRateLimit(redis: Redis, limits: Config['rateLimit']): Call
     duration: limits.windowSeconds,
     rejectIfRedisNotReady: true,
   });
-  const refused = new LRUCache<string, true>({ max: REFUSED_CALLERS_KEPT, ttlAutopurge: false });
+  const refused = new LRUCache<string, true>({ max: REFUSED_CALLERS_KEPT });
   const keyOf = (caller: Caller) => `${caller.role}:${caller.networkId ?? '*'}:${caller.sub}`;
   const consume = async (caller: Caller) => {
     try {

@@ -89,19 +89,25 @@ export function registerRoutes(
         if (caller.role !== 'operator') await opts.rateLimit(caller);
         throw new ForbiddenError();
       }
-      if (route.prefetch && !(caller.role !== 'operator' && opts.rateLimit.refusedLately(caller))) startPrefetch(route, caller, ctx);
+      // Path and query are parsed once, here; a prefetch gets them when both are valid, and an
+      // invalid one is answered where it always was, after the checks.
+      const parsedParams = parseInput(route.params, ctx.params, 'path');
+      const parsedQuery = parseInput(route.query, ctx.query, 'query');
+      if (route.prefetch && !(caller.role !== 'operator' && opts.rateLimit.refusedLately(caller))) {
+        startPrefetch(route, caller, 'error' in parsedParams || 'error' in parsedQuery ? null : { params: parsedParams.data, query: parsedQuery.data });
+      }
       const limiting = caller.role !== 'operator' ? opts.rateLimit(caller) : Promise.resolve();
       const checking = opts.callerStatus(caller);
       const [limited, status] = await Promise.allSettled([limiting, checking]);
       if (limited.status === 'rejected') throw limited.reason;
       if (status.status === 'rejected') throw status.reason;
-      const params = parse(route.params, ctx.params, 'path');
+      const params = valueOf(parsedParams);
       // A token of network A never sees network B: such ids are simply not found.
       const nid = (params as { nid?: unknown }).nid;
       if (typeof nid === 'string' && caller.role !== 'operator' && caller.networkId !== nid) {
         throw new NotFoundError('network');
       }
-      const query = parse(route.query, ctx.query, 'query');
+      const query = valueOf(parsedQuery);
       const body = route.rawBody ? undefined : parse(route.body, (ctx.request as { body?: unknown }).body, 'body');
       ctx.state.caller = caller;
       const result = await route.handler({ params, query, body, caller, ctx: ctx as RouteInput<unknown, unknown, unknown>['ctx'] });
@@ -114,30 +120,35 @@ export function registerRoutes(
 }
 
 /** A prefetch only starts reads: one that throws leaves the handler to read for itself. */
-function startPrefetch(route: AnyRouteSpec, caller: Caller, ctx: Context): void {
+function startPrefetch(route: AnyRouteSpec, caller: Caller, input: { params: unknown; query: unknown } | null): void {
   try {
-    route.prefetch!(caller, prefetchInput(route, ctx));
+    route.prefetch!(caller, input);
   } catch {
     // the handler reads for itself
   }
 }
 
-/** The path and query a prefetch may use: parsed like the handler's, or null when either is invalid. */
-function prefetchInput(route: AnyRouteSpec, ctx: Context): { params: unknown; query: unknown } | null {
-  const params = route.params ? route.params.safeParse(ctx.params ?? {}) : { success: true as const, data: {} };
-  const query = route.query ? route.query.safeParse(ctx.query ?? {}) : { success: true as const, data: {} };
-  return params.success && query.success ? { params: params.data, query: query.data } : null;
-}
+type ParsedInput = { data: any } | { error: InvalidRequestError };
 
-function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): any {
-  if (!schema) return where === 'body' ? undefined : {};
+/** One part of the request checked against its schema: its value, or the 400 to answer. */
+function parseInput(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): ParsedInput {
+  if (!schema) return { data: where === 'body' ? undefined : {} };
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
-  if (result.success) return result.data;
+  if (result.success) return { data: result.data };
   const issue = result.error.issues[0]!;
   // An unknown key is named itself, so the caller sees which field to drop.
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
   const field = path.length > 0 ? path.join('.') : where;
-  throw new InvalidRequestError(field, issue.message);
+  return { error: new InvalidRequestError(field, issue.message) };
+}
+
+function valueOf(parsed: ParsedInput): any {
+  if ('error' in parsed) throw parsed.error;
+  return parsed.data;
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): any {
+  return valueOf(parseInput(schema, value, where));
 }
 
 /** The OpenAPI 3.1 document of every declared route. */
